@@ -1,0 +1,2 @@
+export { SETTINGS, type SettingSpec, type SettingName } from './settings';
+export { loadConfig, ConfigError, type Config } from './parse';

@@ -1,0 +1,144 @@
+import type { AuditRecord } from '../record/types';
+
+/** A stored audit row as the query API returns it. */
+export interface StoredLog extends AuditRecord {
+  /** Public id: `${traceId}-${spanId}`. */
+  id: string;
+  /** ISO 8601 UTC. */
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Filters shared by logs, stats, facets and export. All optional, all combined with AND. */
+export interface LogFilter {
+  /** Inclusive lower bound, epoch milliseconds. */
+  from?: number;
+  /** Exclusive upper bound, epoch milliseconds. */
+  to?: number;
+  endpoints?: string[];
+  methods?: string[];
+  /** Status classes as their leading digit: 2 for `2xx`, 5 for `5xx`. */
+  statusClasses?: number[];
+  /** Exact status codes; OR-ed with `statusClasses`. */
+  statusCodes?: number[];
+  tokens?: string[];
+  /** Case-insensitive substring of the URL or the error message. */
+  q?: string;
+  minLatencyMs?: number;
+  maxLatencyMs?: number;
+  /** Tenancy scope; applied in SQL. Undefined means every company (admin). */
+  companyId?: string;
+}
+
+export interface ListOptions {
+  /** 1-500. */
+  limit: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface LogPage {
+  data: StoredLog[];
+  nextCursor: string | null;
+}
+
+export interface StatsOptions {
+  /** Time-series bucket width in ms; chosen from the range when absent. */
+  bucketMs?: number;
+}
+
+export interface StatusClassCounts {
+  '1xx': number;
+  '2xx': number;
+  '3xx': number;
+  '4xx': number;
+  '5xx': number;
+}
+
+export interface Stats {
+  total: number;
+  byStatusClass: StatusClassCounts;
+  /** Share of 5xx and 4xx responses, 0..1. */
+  errorRate: number;
+  latency: { p50: number | null; p95: number | null; p99: number | null };
+  bucketMs: number;
+  /** Oldest first; `t` is the bucket start in ISO 8601. */
+  series: Array<{ t: string; total: number; p50: number | null; p95: number | null } & StatusClassCounts>;
+  /** Busiest endpoints first. */
+  endpoints: Array<{ endpoint: string; count: number; errorRate: number; p95: number | null }>;
+}
+
+export interface Facets {
+  endpoints: string[];
+  tokens: string[];
+  methods: string[];
+  statuses: number[];
+}
+
+export interface ApiKeyInfo {
+  id: number;
+  name: string;
+  /** Null for an admin key that sees every company. */
+  companyId: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface InsertResult {
+  inserted: number;
+  /** Rows skipped because (trace id, span id) was already stored. */
+  duplicates: number;
+}
+
+export interface LogView {
+  logId: string;
+  keyName: string;
+  companyId: string | null;
+}
+
+/**
+ * Everything auditspan persists goes through this interface. The store owns all
+ * SQL; callers never see Knex. Failures surface as the named errors in `errors.ts`.
+ */
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Applies pending migrations. Idempotent. */
+  migrate(): Promise<void>;
+  /** Resolves when the database answers; throws StoreUnavailableError otherwise. */
+  ping(): Promise<void>;
+  /** Writes a batch in one transaction; duplicates (trace id + span id) are skipped. */
+  insertBatch(records: readonly AuditRecord[]): Promise<InsertResult>;
+  listLogs(filter: LogFilter, options: ListOptions): Promise<LogPage>;
+  /** Throws NotFoundError when absent or outside `companyId`. */
+  getLog(id: string, companyId?: string): Promise<StoredLog>;
+  stats(filter: LogFilter, options?: StatsOptions): Promise<Stats>;
+  facets(filter: LogFilter): Promise<Facets>;
+  /** Every matching row newest first, fetched in pages: constant memory. */
+  exportLogs(filter: LogFilter): AsyncIterable<StoredLog>;
+  /** Deletes rows older than `cutoffMs` in batches; returns the number deleted. */
+  purgeOlderThan(cutoffMs: number, options?: { batchSize?: number }): Promise<number>;
+  countLogs(filter: LogFilter): Promise<number>;
+
+  createApiKey(key: { name: string; companyId: string | null; hash: string }): Promise<ApiKeyInfo>;
+  listApiKeys(): Promise<ApiKeyInfo[]>;
+  /** Revokes by name or numeric id; throws NotFoundError when absent. */
+  revokeApiKey(nameOrId: string): Promise<ApiKeyInfo>;
+  /** Active (not revoked) key with this hash, or null. */
+  findApiKeyByHash(hash: string): Promise<ApiKeyInfo | null>;
+  touchApiKey(id: number): Promise<void>;
+  recordView(view: LogView): Promise<void>;
+  listViews(logId: string): Promise<Array<LogView & { viewedAt: string }>>;
+
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /**
+   * `postgres://…` / `postgresql://…` for PostgreSQL; anything else is a SQLite file
+   * path (optionally prefixed `sqlite:`). Default `./auditspan.db`.
+   */
+  url?: string;
+  /** PostgreSQL pool size. Default 10. */
+  poolSize?: number;
+}
