@@ -20,7 +20,7 @@ export interface SettingSpec {
 export const SETTINGS = {
   db: {
     env: 'AUDITSPAN_DB', flag: 'db', kind: 'string', default: './auditspan.db',
-    description: 'SQLite file path, or a postgres:// URL for PostgreSQL.',
+    description: 'SQLite file path, or a postgres:// URL for PostgreSQL. For `--import auditspan/register`, `off` writes nothing locally and only forwards spans (to OTEL_EXPORTER_OTLP_ENDPOINT).',
     usedBy: ['serve', 'register', 'cli'],
   },
   host: {

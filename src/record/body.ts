@@ -1,0 +1,53 @@
+import type { Redactor } from './redaction/redactor';
+import { cutUtf8 } from './limits';
+import type { AttributeValue } from './types';
+
+/** Content types whose bytes are never stored, only their size. */
+const BINARY_TYPE = /^(image|audio|video|font)\/|^application\/(octet-stream|pdf|zip|gzip|x-tar|x-7z|x-rar|vnd\.|protobuf|x-protobuf|grpc|msgpack|cbor|wasm)/i;
+
+export interface BodyResult {
+  text: string | null;
+  truncated: boolean;
+}
+
+function placeholder(kind: string, bytes: number): BodyResult {
+  return { text: `[${kind}, ${bytes} bytes]`, truncated: false };
+}
+
+function looksBinary(text: string): boolean {
+  // NULs and replacement characters come from bytes that are not UTF-8 text.
+  const sample = text.length > 4096 ? text.slice(0, 4096) : text;
+  let bad = 0;
+  for (let i = 0; i < sample.length; i++) {
+    const c = sample.charCodeAt(i);
+    if (c === 0 || c === 0xfffd || (c < 32 && c !== 9 && c !== 10 && c !== 13)) bad++;
+  }
+  return bad > 0 && bad / sample.length > 0.01;
+}
+
+/**
+ * The body policy: binary and multipart bodies become a placeholder; text is
+ * redacted, then cut at `maxBytes` (on a character boundary) and marked.
+ * Redaction runs before the cut so that a secret straddling the cut is still found;
+ * hostile sizes are pre-cut to a bounded multiple first.
+ */
+export function processBody(
+  value: AttributeValue,
+  contentType: string,
+  declaredSize: number | null,
+  alreadyTruncated: boolean,
+  maxBytes: number,
+  redactor: Redactor,
+): BodyResult {
+  if (value === undefined || value === null || value === '') return { text: null, truncated: false };
+  if (value instanceof Uint8Array) return placeholder('binary', declaredSize ?? value.byteLength);
+  if (typeof value !== 'string') return { text: null, truncated: false };
+  const size = declaredSize ?? Buffer.byteLength(value);
+  if (/^multipart\//i.test(contentType)) return placeholder('multipart', size);
+  if (BINARY_TYPE.test(contentType) || looksBinary(value)) return placeholder('binary', size);
+
+  const pre = cutUtf8(value, maxBytes * 4);
+  const redacted = redactor.payload(pre.text, contentType);
+  const cut = cutUtf8(redacted, maxBytes);
+  return { text: cut.text, truncated: alreadyTruncated || pre.cut || cut.cut };
+}

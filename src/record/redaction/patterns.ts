@@ -1,0 +1,89 @@
+/**
+ * Secret detection by the shape of a value, in any text. Each pattern may carry
+ * a validator (Luhn for cards, mod-97 for IBANs) so that ordinary numbers such
+ * as ids, amounts and timestamps are left alone.
+ */
+export interface ValuePattern {
+  name: string;
+  regex: RegExp;
+  /** Returns false to keep the match. */
+  validate?: (match: string) => boolean;
+  /** Replacement; default `[REDACTED]`. */
+  replace?: (match: string) => string;
+}
+
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return sum % 10 === 0;
+}
+
+export function ibanValid(candidate: string): boolean {
+  const iban = candidate.replace(/\s+/g, '').toUpperCase();
+  if (iban.length < 15 || iban.length > 34 || !/^[A-Z]{2}\d{2}[A-Z0-9]+$/.test(iban)) return false;
+  const rearranged = iban.slice(4) + iban.slice(0, 4);
+  let remainder = 0;
+  for (const ch of rearranged) {
+    const value = ch >= 'A' ? String(ch.charCodeAt(0) - 55) : ch;
+    for (const digit of value) remainder = (remainder * 10 + Number(digit)) % 97;
+  }
+  return remainder === 1;
+}
+
+function cardValid(match: string): boolean {
+  const digits = match.replace(/[ -]/g, '');
+  if (digits.length < 13 || digits.length > 19) return false;
+  if (/^(\d)\1+$/.test(digits)) return false;
+  return luhnValid(digits);
+}
+
+function ssnValid(match: string): boolean {
+  const [area, group, serial] = match.split('-');
+  return area !== '000' && area !== '666' && area[0] !== '9' && group !== '00' && serial !== '0000';
+}
+
+export const DEFAULT_VALUE_PATTERNS: readonly ValuePattern[] = [
+  // Credentials first: a JWT or bearer token may contain things that look like other patterns.
+  { name: 'jwt', regex: /\beyJ[A-Za-z0-9_-]{4,8192}\.[A-Za-z0-9_-]{4,65536}\.[A-Za-z0-9_-]{0,8192}/g },
+  {
+    name: 'authorization-scheme',
+    regex: /\b(Bearer|Basic|Digest|Token|ApiKey)\s{1,8}[A-Za-z0-9._~+/=:-]{6,8192}/gi,
+    replace: (m) => `${m.split(/\s+/)[0]} [REDACTED]`,
+  },
+  { name: 'provider-api-key', regex: /\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9_]{6,256}|\bAKIA[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{20,256}|\bxox[abprs]-[A-Za-z0-9-]{10,256}/g },
+  { name: 'url-credentials', regex: /(?<=\/\/)[^/\s:@]{1,256}:[^/\s@]{1,256}(?=@)/g },
+  // Bounded quantifiers everywhere: linear time on hostile megabyte strings.
+  { name: 'email', regex: /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}/g },
+  { name: 'iban', regex: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g, validate: ibanValid },
+  { name: 'card', regex: /(?<![\d.])\d(?:[ -]?\d){12,18}(?![\d.])/g, validate: cardValid },
+  { name: 'us-ssn', regex: /\b\d{3}-\d{2}-\d{4}\b/g, validate: ssnValid },
+  { name: 'uk-nino', regex: /\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/g },
+  // Phone numbers: international form (+CC …) or common national layouts; bare digit runs are left alone.
+  { name: 'phone-international', regex: /(?<![\w+])\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}(?!\d)/g, validate: (m) => m.replace(/\D/g, '').length >= 8 },
+  { name: 'phone-national', regex: /(?<!\d)(?:\(\d{2,4}\)\s?\d{3,4}[ .-]\d{3,4}|\d{3}[.-]\d{3}[.-]\d{4}|0[1-9]\d{1,3} \d{3,4} \d{3,4})(?!\d)/g },
+];
+
+/** Applies patterns to one string; returns the same string object when nothing matched. */
+export function applyPatterns(text: string, patterns: readonly ValuePattern[], replacement: string): string {
+  let out = text;
+  for (const p of patterns) {
+    p.regex.lastIndex = 0;
+    if (!p.regex.test(out)) continue;
+    p.regex.lastIndex = 0;
+    out = out.replace(p.regex, (match: string) => {
+      if (p.validate && !p.validate(match)) return match;
+      return p.replace ? p.replace(match) : replacement;
+    });
+  }
+  return out;
+}

@@ -1,0 +1,165 @@
+import { expect } from 'chai';
+import { createRecordMapper, createRedactor, REDACTED, toAuditRecord } from '../../src/record';
+import { expectNoLeak, SECRETS } from './secrets';
+import { serverSpan, STABLE } from './spans';
+
+const r = createRedactor();
+
+describe('redaction by key name', () => {
+  it('redacts secret keys at any JSON depth', () => {
+    const body = { user: { profile: { settings: { password: 'x1', apiKey: 'x2', nested: [{ client_secret: 'x3', cvv: '123' }] } } }, card: { number: '1', exp: '12/29' } };
+    const out = r.json(body) as any;
+    expect(out.user.profile.settings.password).to.equal(REDACTED);
+    expect(out.user.profile.settings.apiKey).to.equal(REDACTED);
+    expect(out.user.profile.settings.nested[0]).to.deep.equal({ client_secret: REDACTED, cvv: REDACTED });
+    expect(out.card).to.equal(REDACTED);
+  });
+
+  for (const key of ['password', 'Password', 'user_password', 'passwd', 'secret', 'clientSecret', 'token', 'access_token', 'refreshToken',
+    'api_key', 'apiKey', 'x-api-key', 'authorization', 'cookie', 'set-cookie', 'card', 'cardNumber', 'card_number', 'cvv', 'cvc',
+    'iban', 'ssn', 'national_id', 'private_key', 'otp', 'pin', 'session', 'sessionId']) {
+    it(`treats "${key}" as secret`, () => expect(r.isSecretKey(key)).to.equal(true));
+  }
+
+  for (const key of ['name', 'email_verified', 'amount', 'currency', 'description', 'cardinality', 'discarded', 'classname', 'tokenName', 'spin', 'opinion', 'keyboard', 'publicKey', 'idempotency_key']) {
+    it(`leaves "${key}" alone`, () => expect(r.isSecretKey(key)).to.equal(false));
+  }
+
+  it('redacts form bodies and query strings by key', () => {
+    expect(r.payload('user=jane&password=hunter2&remember=1', 'application/x-www-form-urlencoded')).to.equal(`user=jane&password=${REDACTED}&remember=1`);
+    expect(r.query('q=shoes&api_key=abc&token=xyz')).to.equal(`q=shoes&api_key=${REDACTED}&token=${REDACTED}`);
+  });
+
+  it('redacts keys in JSON that was cut and no longer parses', () => {
+    const cut = '{"user":"jane","password":"hunter2","notes":"call +44 20 7946 0958","card_number":"41111';
+    const out = r.payload(cut, 'application/json');
+    expect(out).to.not.contain('hunter2').and.not.contain('7946').and.not.contain('41111');
+    expect(out).to.contain('"user":"jane"');
+  });
+
+  it('redacts key=value and key: value pairs in free text', () => {
+    const out = r.text('login failed: password=hunter2 token: abcdef user=bob');
+    expect(out).to.equal(`login failed: password=${REDACTED} token: ${REDACTED} user=bob`);
+  });
+
+  it('drops secret headers and redacts the others by value', () => {
+    expect(r.headers({ Authorization: 'Bearer x', Cookie: 'a=b', 'X-Api-Key': 'k', 'X-Request-Id': 'id-1', Referer: 'https://a.test/p?token=t' }))
+      .to.deep.equal({ 'x-request-id': 'id-1', referer: `https://a.test/p?token=${REDACTED}` });
+  });
+});
+
+describe('redaction by value shape', () => {
+  for (const [kind, value] of Object.entries(SECRETS)) {
+    // A password or a cvv has no shape: they are found by their key (tested above).
+    if (kind === 'cvv' || kind === 'bearerToken' || kind === 'password') continue;
+    it(`finds ${kind} in free text`, () => {
+      const out = r.text(`note: the customer gave ${value} on the phone.`);
+      expectNoLeak(out);
+      expect(out).to.contain(kind === 'bearer' ? 'Bearer [REDACTED]' : REDACTED);
+    });
+  }
+
+  it('keeps numbers that are not cards, IBANs or phones', () => {
+    for (const text of ['order 1234567890123 shipped', 'amount 4999', 'ts 1700000000123', 'id 4111111111111112', 'version 1.2.3', 'DE00 0000 0000 0000 0000 00', 'price 12.50 EUR']) {
+      expect(r.text(text), text).to.equal(text);
+    }
+  });
+
+  it('redacts a card number sent as a JSON number', () => {
+    expect(r.json({ ref: 4111111111111111 })).to.deep.equal({ ref: REDACTED });
+    expect(r.json({ ref: 4111111111111112 })).to.deep.equal({ ref: 4111111111111112 });
+  });
+
+  it('redacts credentials in URLs, emails in paths and secrets in queries', () => {
+    expect(r.url('https://bob:pa55@api.test/users/jane.doe@example.com?email=jane.doe%40example.com&page=2'))
+      .to.equal(`https://${REDACTED}@api.test/users/${REDACTED}?email=${REDACTED}&page=2`);
+  });
+});
+
+describe('redaction options', () => {
+  it('adds extra keys, extra patterns and a custom function, keeping the defaults', () => {
+    const custom = createRedactor({
+      extraKeys: ['member_no', /^x-internal-/],
+      extraPatterns: [/ACME-\d{6}/],
+      custom: (value, ctx) => (ctx.key === 'notes' ? 'hidden' : value),
+    });
+    expect(custom.json({ memberNo: '1', 'x-internal-flag': 'y', ref: 'see ACME-123456 and ACME-654321', notes: 'free text', password: 'p' }))
+      .to.deep.equal({ memberNo: REDACTED, 'x-internal-flag': REDACTED, ref: `see ${REDACTED} and ${REDACTED}`, notes: 'hidden', password: REDACTED });
+  });
+
+  it('fails closed when the custom function throws', () => {
+    const custom = createRedactor({ custom: () => { throw new Error('boom'); } });
+    expect(custom.text('anything')).to.equal(REDACTED);
+  });
+
+  it('rejects bad options naming them', () => {
+    expect(() => createRedactor({ extraKeys: [1 as unknown as string] })).to.throw(TypeError, /redaction\.extraKeys\[0\]/);
+    expect(() => createRedactor({ custom: 'x' as unknown as () => string })).to.throw(TypeError, /redaction\.custom/);
+  });
+
+  it('stays fast and bounded on hostile input', () => {
+    const big = 'a'.repeat(1024 * 1024);
+    const deep = JSON.stringify(JSON.parse('['.repeat(500) + ']'.repeat(500)));
+    expect(r.text(big)).to.equal(big);
+    expect(r.payload(deep, 'application/json')).to.contain('[…]');
+  });
+});
+
+describe('body policy', () => {
+  const span = (extra: Record<string, unknown>, status = 201) =>
+    serverSpan({ ...STABLE, 'http.response.status_code': status, 'http.request.header.content-type': ['application/json'], ...extra } as never);
+
+  it('drops the response body of a 2xx', () => {
+    expect(toAuditRecord(span({ 'auditspan.response.body': '{"ok":true}' }, 200))?.responsePayload).to.equal(null);
+    expect(toAuditRecord(span({ 'auditspan.response.body': '{"ok":true}' }, 204))?.responsePayload).to.equal(null);
+  });
+
+  it('keeps the redacted response body of a 4xx and a 5xx', () => {
+    const body = JSON.stringify({ error: { message: `user ${SECRETS.email} not allowed` } });
+    for (const status of [401, 422, 500]) {
+      const rec = toAuditRecord(span({ 'auditspan.response.body': body }, status));
+      expect(rec?.responsePayload).to.equal(JSON.stringify({ error: { message: `user ${REDACTED} not allowed` } }));
+      expect(rec?.error).to.equal(`user ${REDACTED} not allowed`);
+    }
+  });
+
+  it('keeps and redacts the request payload', () => {
+    const rec = toAuditRecord(span({ 'auditspan.request.body': JSON.stringify({ name: 'Jane', password: SECRETS.password, card: SECRETS.card }) }));
+    expect(JSON.parse(rec?.requestPayload as string)).to.deep.equal({ name: 'Jane', password: REDACTED, card: REDACTED });
+    expect(rec?.truncated).to.equal(false);
+  });
+
+  it('caps the request payload at 16 KiB on a character boundary and marks it truncated', () => {
+    const text = 'é'.repeat(20_000);
+    const rec = toAuditRecord(span({ 'auditspan.request.body': text, 'http.request.header.content-type': ['text/plain'] }));
+    expect(Buffer.byteLength(rec?.requestPayload as string)).to.be.at.most(16 * 1024);
+    expect(rec?.requestPayload).to.not.contain('\ufffd');
+    expect(rec?.truncated).to.equal(true);
+  });
+
+  it('honours a configured cap and a capturer that already cut the body', () => {
+    const map = createRecordMapper({ maxPayloadBytes: 10 });
+    expect(map(span({ 'auditspan.request.body': '{"a":"0123456789"}' }))?.requestPayload).to.have.length(10);
+    expect(toAuditRecord(span({ 'auditspan.request.body': '{"a":1}', 'auditspan.request.body.truncated': true }))?.truncated).to.equal(true);
+  });
+
+  it('replaces binary and multipart bodies with a placeholder', () => {
+    expect(toAuditRecord(span({ 'auditspan.request.body': new Uint8Array(2048) }))?.requestPayload).to.equal('[binary, 2048 bytes]');
+    expect(toAuditRecord(span({ 'auditspan.request.body': 'PNG\u0000\u0000\u0001', 'http.request.header.content-type': ['image/png'], 'auditspan.request.body.size': 2048 }))?.requestPayload).to.equal('[binary, 2048 bytes]');
+    expect(toAuditRecord(span({ 'auditspan.request.body.size': 5000, 'auditspan.request.body': '--x', 'http.request.header.content-type': ['multipart/form-data; boundary=x'] }))?.requestPayload).to.equal('[multipart, 5000 bytes]');
+  });
+
+  it('leaves no planted secret anywhere in a record', () => {
+    const rec = toAuditRecord(serverSpan({
+      ...STABLE,
+      'http.response.status_code': 400,
+      'url.query': `email=${encodeURIComponent(SECRETS.email)}&token=${SECRETS.apiKey}&card=${SECRETS.cardCompact}`,
+      'http.request.header.content-type': ['application/json'],
+      'http.request.header.referer': [`https://x.test/?jwt=${SECRETS.jwt}`],
+      'user_agent.original': `bot ${SECRETS.email}`,
+      'auditspan.request.body': JSON.stringify({ a: { b: { c: { password: SECRETS.password, text: Object.values(SECRETS).filter((v) => v !== SECRETS.password && v !== SECRETS.bearerToken).join(' ') } } }, iban: SECRETS.iban }),
+      'auditspan.response.body': JSON.stringify({ error: { message: `bad ${SECRETS.bearer} for ${SECRETS.phone} ssn ${SECRETS.ssn}` } }),
+    } as never));
+    expectNoLeak(JSON.stringify(rec), 'the record');
+  });
+});
