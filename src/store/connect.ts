@@ -1,0 +1,64 @@
+import knexFactory, { type Knex } from 'knex';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface ParsedDbUrl {
+  dialect: Dialect;
+  /** SQLite file path or the PostgreSQL connection string. */
+  target: string;
+}
+
+export const DEFAULT_DB = './auditspan.db';
+
+export function parseDbUrl(url: string = DEFAULT_DB): ParsedDbUrl {
+  const trimmed = url.trim();
+  if (trimmed === '') throw new TypeError('auditspan: the database URL is empty');
+  if (/^postgres(ql)?:\/\//i.test(trimmed)) return { dialect: 'postgres', target: trimmed };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) {
+    throw new TypeError(`auditspan: unsupported database URL scheme in "${trimmed.split(':')[0]}://…" (use a SQLite file path or postgres://)`);
+  }
+  return { dialect: 'sqlite', target: trimmed.replace(/^sqlite:(\/\/)?/i, '') };
+}
+
+/** SQLite settings applied to every new connection. */
+const SQLITE_PRAGMAS = [
+  'PRAGMA journal_mode = WAL',
+  // WAL + NORMAL: durable at checkpoints, never corrupt; the standard choice for WAL.
+  'PRAGMA synchronous = NORMAL',
+  // Other processes (an instrumented app and `auditspan serve`) may share the file.
+  'PRAGMA busy_timeout = 5000',
+  'PRAGMA foreign_keys = ON',
+  'PRAGMA temp_store = MEMORY',
+  'PRAGMA cache_size = -32000',
+];
+
+/** Knex would print driver errors itself; the store reports them as named errors instead. */
+const quietLog = { warn() {}, error() {}, debug() {}, deprecate() {} };
+
+export function createKnex(parsed: ParsedDbUrl, poolSize = 10): Knex {
+  if (parsed.dialect === 'postgres') {
+    return knexFactory({
+      client: 'pg',
+      connection: { connectionString: parsed.target, connectionTimeoutMillis: 5000, application_name: 'auditspan' } as Knex.PgConnectionConfig,
+      pool: { min: 0, max: poolSize, idleTimeoutMillis: 30_000 },
+      acquireConnectionTimeout: 6000,
+      log: quietLog,
+    });
+  }
+  return knexFactory({
+    client: 'sqlite3',
+    connection: { filename: parsed.target },
+    useNullAsDefault: true,
+    // One connection: SQLite has one writer anyway, and a single connection
+    // means no SQLITE_BUSY between our own reads and writes.
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate: (conn: { exec(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) => {
+        conn.exec(SQLITE_PRAGMAS.join(';'), (err) => done(err, conn));
+      },
+    },
+    acquireConnectionTimeout: 10_000,
+    log: quietLog,
+  });
+}

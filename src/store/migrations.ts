@@ -1,0 +1,103 @@
+import type { Knex } from 'knex';
+
+interface Migration {
+  name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/**
+ * Indexes serve every documented filter newest-first with keyset pagination:
+ * each ends in (ts_us, id) so `ORDER BY ts_us DESC, id DESC LIMIT n` reads the
+ * index in order and stops early. Status classes use a stored column (range
+ * predicates on status cannot use index order; see docs/storage.md).
+ */
+const LOG_INDEXES: Array<[string, string[]]> = [
+  ['logs_ts', ['ts_us', 'id']],
+  ['logs_company_ts', ['company_id', 'ts_us', 'id']],
+  ['logs_endpoint_ts', ['endpoint', 'ts_us', 'id']],
+  ['logs_token_ts', ['token_name', 'ts_us', 'id']],
+  ['logs_class_ts', ['status_class', 'ts_us', 'id']],
+  ['logs_status_ts', ['status', 'ts_us', 'id']],
+  ['logs_method_ts', ['method', 'ts_us', 'id']],
+  ['logs_company_endpoint_ts', ['company_id', 'endpoint', 'ts_us', 'id']],
+  ['logs_company_class_ts', ['company_id', 'status_class', 'ts_us', 'id']],
+];
+
+const MIGRATIONS: Migration[] = [
+  {
+    name: '001_logs',
+    async up(knex) {
+      await knex.schema.createTable('logs', (t) => {
+        t.bigIncrements('id').primary();
+        t.string('trace_id', 32).notNullable();
+        t.string('span_id', 16).notNullable();
+        t.bigInteger('ts_us').notNullable();
+        t.string('method', 32).notNullable();
+        t.text('url').notNullable();
+        t.string('endpoint', 1024).notNullable();
+        t.integer('status').notNullable();
+        t.smallint('status_class').notNullable();
+        t.double('latency_ms').notNullable();
+        t.string('token_name', 256).nullable();
+        t.string('client_ip', 256).nullable();
+        t.string('user_agent', 1024).nullable();
+        t.string('client_id', 256).nullable();
+        t.string('company_id', 256).nullable();
+        t.string('service', 256).nullable();
+        t.text('request_payload').nullable();
+        t.text('response_payload').nullable();
+        t.text('request_headers').nullable();
+        t.boolean('truncated').notNullable().defaultTo(false);
+        t.text('error').nullable();
+        t.bigInteger('created_at').notNullable();
+        t.bigInteger('updated_at').notNullable();
+        t.unique(['trace_id', 'span_id'], { indexName: 'logs_trace_span' });
+      });
+      for (const [name, columns] of LOG_INDEXES) {
+        await knex.schema.alterTable('logs', (t) => t.index(columns, name));
+      }
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('logs');
+    },
+  },
+  {
+    name: '002_api_keys_and_views',
+    async up(knex) {
+      await knex.schema.createTable('api_keys', (t) => {
+        t.increments('id').primary();
+        t.string('name', 100).notNullable().unique();
+        t.string('company_id', 256).nullable();
+        t.string('key_hash', 128).notNullable().unique();
+        t.bigInteger('created_at').notNullable();
+        t.bigInteger('last_used_at').nullable();
+        t.bigInteger('revoked_at').nullable();
+      });
+      await knex.schema.createTable('log_views', (t) => {
+        t.bigIncrements('id').primary();
+        t.string('log_id', 64).notNullable();
+        t.string('key_name', 100).notNullable();
+        t.string('company_id', 256).nullable();
+        t.bigInteger('viewed_at').notNullable();
+        t.index(['log_id', 'viewed_at'], 'log_views_log');
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTableIfExists('log_views');
+      await knex.schema.dropTableIfExists('api_keys');
+    },
+  },
+];
+
+/** Migrations live in code (the package runs from dist/, no files are globbed). */
+export const migrationSource: Knex.MigrationSource<Migration> = {
+  getMigrations: async () => MIGRATIONS,
+  getMigrationName: (m) => m.name,
+  getMigration: async (m) => ({ up: (k: Knex) => m.up(k), down: (k: Knex) => m.down(k) }),
+};
+
+export const MIGRATION_CONFIG: Knex.MigratorConfig = {
+  migrationSource,
+  tableName: 'auditspan_migrations',
+};
