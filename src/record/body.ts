@@ -39,6 +39,10 @@ export function processBody(
   maxBytes: number,
   redactor: Redactor,
 ): BodyResult {
+  // A capturer that skipped the bytes (multipart, binary) still reports their size.
+  const skipped = (value === undefined || value === '') && declaredSize !== null && declaredSize > 0;
+  if (skipped && /^multipart\//i.test(contentType)) return placeholder('multipart', declaredSize);
+  if (skipped && BINARY_TYPE.test(contentType)) return placeholder('binary', declaredSize);
   if (value === undefined || value === null || value === '') return { text: null, truncated: false };
   if (value instanceof Uint8Array) return placeholder('binary', declaredSize ?? value.byteLength);
   if (typeof value !== 'string') return { text: null, truncated: false };

@@ -1,0 +1,174 @@
+import { diag } from '@opentelemetry/api';
+import type { AuditRecord } from '../record/types';
+import type { Store } from '../store/types';
+
+export interface WriterStats {
+  /** Records accepted into the queue. */
+  accepted: number;
+  /** Records committed to the store (duplicates included). */
+  written: number;
+  /** Records dropped because the queue was full. Never silent: reported as they happen. */
+  dropped: number;
+  /** Write attempts that failed (each retried). */
+  failedWrites: number;
+  /** Records waiting to be written. */
+  queued: number;
+}
+
+export interface WriterOptions {
+  /** The store, or a function opening it (retried with backoff until it succeeds). */
+  store: Store | (() => Promise<Store>);
+  /** Records held while the store is slow or down. Default 50 000. */
+  maxQueue?: number;
+  /** Records per transaction. Default 500 (SQLite statements stay under its compound-select limit). */
+  batchSize?: number;
+  /** How long a partial batch waits for more records. Default 100 ms. */
+  lingerMs?: number;
+  /** Where failures are reported, one line each (throttled). Default: OpenTelemetry diag + stderr. */
+  report?: (message: string) => void;
+}
+
+const MAX_BACKOFF_MS = 5000;
+
+function defaultReport(message: string): void {
+  diag.warn(message);
+  process.stderr.write(`auditspan: ${message}\n`);
+}
+
+/**
+ * A bounded queue of audit records and the single writer that drains it into
+ * the store in batches. Adding never blocks and never throws: when the store is
+ * down, records wait (bounded) and failed batches are retried with backoff.
+ */
+export class RecordWriter {
+  private queue: AuditRecord[] = [];
+  private head = 0;
+  private writing = false;
+  private timer: NodeJS.Timeout | undefined;
+  private backoffMs = 0;
+  private storeReady: Promise<Store> | undefined;
+  private lastReport = 0;
+  private suppressed = 0;
+  private waiters: Array<() => void> = [];
+  private readonly counts = { accepted: 0, written: 0, dropped: 0, failedWrites: 0 };
+  private readonly maxQueue: number;
+  private readonly batchSize: number;
+  private readonly lingerMs: number;
+  private readonly report: (message: string) => void;
+
+  constructor(private readonly options: WriterOptions) {
+    this.maxQueue = options.maxQueue ?? 50_000;
+    this.batchSize = Math.min(options.batchSize ?? 500, 500);
+    this.lingerMs = options.lingerMs ?? 100;
+    this.report = options.report ?? defaultReport;
+    if (!Number.isInteger(this.maxQueue) || this.maxQueue < 1) throw new TypeError('auditspan: maxQueue must be a positive whole number');
+  }
+
+  get size(): number {
+    return this.queue.length - this.head;
+  }
+
+  stats(): WriterStats {
+    return { ...this.counts, queued: this.size };
+  }
+
+  add(records: readonly AuditRecord[]): void {
+    for (const record of records) {
+      if (this.size >= this.maxQueue) {
+        this.counts.dropped += 1;
+        this.warn(`audit queue full (${this.maxQueue} rows): dropped a row (${this.counts.dropped} dropped so far); the database is too slow or down`);
+        continue;
+      }
+      this.queue.push(record);
+      this.counts.accepted += 1;
+    }
+    this.schedule();
+  }
+
+  /** Resolves once everything accepted so far is written; rejects after `timeoutMs`. */
+  flush(timeoutMs = 30_000): Promise<void> {
+    if (this.size === 0 && !this.writing) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== done);
+        reject(new Error(`auditspan: ${this.size} audit rows not yet written after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.waiters.push(done);
+      this.backoffMs = 0;
+      this.schedule(true);
+    });
+  }
+
+  private warn(message: string): void {
+    const now = Date.now();
+    if (now - this.lastReport < 10_000) {
+      this.suppressed += 1;
+      return;
+    }
+    const extra = this.suppressed > 0 ? ` (${this.suppressed} similar messages suppressed)` : '';
+    this.lastReport = now;
+    this.suppressed = 0;
+    this.report(message + extra);
+  }
+
+  private schedule(now = false): void {
+    if (this.writing || this.size === 0) return;
+    const delay = this.backoffMs > 0 ? this.backoffMs : now || this.size >= this.batchSize || this.waiters.length > 0 ? 0 : this.lingerMs;
+    if (this.timer) {
+      if (delay > 0) return;
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.drain();
+    }, delay);
+    // A pending write must not keep a finished process alive; exit paths flush explicitly.
+    this.timer.unref();
+  }
+
+  private getStore(): Promise<Store> {
+    const s = this.options.store;
+    if (typeof s !== 'function') return Promise.resolve(s);
+    this.storeReady ??= s().catch((err: unknown) => {
+      this.storeReady = undefined;
+      throw err;
+    });
+    return this.storeReady;
+  }
+
+  private async drain(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      while (this.size > 0) {
+        const batch = this.queue.slice(this.head, this.head + this.batchSize);
+        try {
+          const store = await this.getStore();
+          await store.insertBatch(batch);
+        } catch (err) {
+          this.counts.failedWrites += 1;
+          this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(100, this.backoffMs * 2));
+          this.warn(`cannot write audit rows (${(err as Error).message.split('\n')[0]}); ${this.size} rows queued, retrying`);
+          return;
+        }
+        this.head += batch.length;
+        this.counts.written += batch.length;
+        this.backoffMs = 0;
+        if (this.head > 10_000 && this.head * 2 > this.queue.length) {
+          this.queue = this.queue.slice(this.head);
+          this.head = 0;
+        }
+      }
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const w of waiters) w();
+    } finally {
+      this.writing = false;
+      this.schedule();
+    }
+  }
+}

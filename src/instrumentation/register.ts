@@ -1,0 +1,142 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { diag, type Span } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AuditSpanProcessor } from '../exporter/audit-span-processor';
+import { RedactingSpanExporter } from '../exporter/redacting-exporter';
+import type { WriterStats } from '../exporter/queue';
+import { DEFAULT_KEPT_HEADERS, DEFAULT_MAX_PAYLOAD_BYTES, type RecordOptions } from '../record';
+import { openStore } from '../store';
+import type { Store } from '../store/types';
+import { AuditSampler } from './sampler';
+import { applyCapturedBodies, captureRequest, captureResponse } from './capture';
+
+export interface RegisterOptions {
+  /** SQLite path or postgres:// URL; `off` records nothing locally (forwarding only). Default `./auditspan.db`. */
+  db?: string;
+  /** An already opened store; wins over `db`. */
+  store?: Store;
+  /** Mapping, redaction and body policy. */
+  record?: RecordOptions;
+  /** Request paths never recorded. Default /healthz, /readyz, /livez, /health, /favicon.ico. */
+  ignorePaths?: string[];
+  /** Take the client IP from Forwarded / X-Forwarded-For. Default false (socket peer address). */
+  trustProxy?: boolean;
+  /** When set, responses carry `X-Request-Log-Url: <base>/logs/<id>`. Default unset. */
+  linkBaseUrl?: string;
+  /** Also send spans over OTLP/HTTP here (full /v1/traces URL or a base URL); false disables. Default: OTEL_EXPORTER_OTLP_* env. */
+  forwardUrl?: string | false;
+  /** `service.name` of the spans. Default: OTEL_SERVICE_NAME or the SDK's default. */
+  serviceName?: string;
+  /** Audit rows held while the database is slow or down. Default 50 000. */
+  maxQueue?: number;
+  /** Request headers kept on spans and rows. Default: a small allowlist without credentials. */
+  captureRequestHeaders?: string[];
+}
+
+export interface AuditHandle {
+  /** Writes everything recorded so far. */
+  forceFlush(): Promise<void>;
+  /** Flushes, then stops the SDK. */
+  shutdown(): Promise<void>;
+  stats(): WriterStats;
+}
+
+export const DEFAULT_IGNORE_PATHS = ['/healthz', '/readyz', '/livez', '/health', '/favicon.ico'];
+
+function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+function tracesUrl(url: string): string {
+  return /\/v1\/traces\/?$/.test(url) ? url : `${url.replace(/\/+$/, '')}/v1/traces`;
+}
+
+let active: AuditHandle | undefined;
+
+/**
+ * Starts OpenTelemetry with auditspan's hooks so that every HTTP request the
+ * process serves becomes one audit row. Call once, before the app loads
+ * express/http (or use `node --import auditspan/register`).
+ */
+export function register(options: RegisterOptions = {}): AuditHandle {
+  if (active) {
+    diag.warn('auditspan: register() called twice; keeping the first registration');
+    return active;
+  }
+  const limit = options.record?.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  // Capture a little more than is stored so that redaction sees context around the cut.
+  const captureLimit = limit * 2 + 1024;
+  const ignore = new Set(options.ignorePaths ?? DEFAULT_IGNORE_PATHS);
+  const headers = options.captureRequestHeaders ?? [...DEFAULT_KEPT_HEADERS];
+  const record: RecordOptions = { ...options.record, keepRequestHeaders: options.record?.keepRequestHeaders ?? headers };
+
+  const processors: SpanProcessor[] = [];
+  let audit: AuditSpanProcessor | undefined;
+  if (options.store || options.db !== 'off') {
+    audit = new AuditSpanProcessor({
+      store: options.store ?? (() => openStore({ url: options.db })),
+      record,
+      maxQueue: options.maxQueue,
+    });
+    processors.push(audit);
+  }
+  const forwardEnv = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const forward = options.forwardUrl === false ? undefined : options.forwardUrl ?? forwardEnv;
+  if (forward) {
+    const url = options.forwardUrl ? tracesUrl(forward) : process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? tracesUrl(forward);
+    processors.push(new BatchSpanProcessor(new RedactingSpanExporter(new OTLPTraceExporter({ url }), record.redaction)));
+  }
+  if (processors.length === 0) {
+    process.stderr.write('auditspan: AUDITSPAN_DB=off and no OTEL_EXPORTER_OTLP_ENDPOINT: requests are not recorded anywhere\n');
+  }
+
+  const http = new HttpInstrumentation({
+    ignoreIncomingRequestHook: (req) => ignore.has(pathOf(req.url)),
+    headersToSpanAttributes: { server: { requestHeaders: headers } },
+    requestHook: (_span, request) => {
+      if ('socket' in request && !('setHeader' in request)) captureRequest(request as IncomingMessage, captureLimit);
+    },
+    responseHook: (span: Span, response) => {
+      if (!('setHeader' in response)) return;
+      const res = response as ServerResponse;
+      captureResponse(res, captureLimit);
+      if (options.linkBaseUrl && !res.headersSent) {
+        const ctx = span.spanContext();
+        res.setHeader('X-Request-Log-Url', `${options.linkBaseUrl}/logs/${ctx.traceId}-${ctx.spanId}`);
+      }
+    },
+    applyCustomAttributesOnSpan: (span, request, response) => {
+      if (!('setHeader' in response)) return;
+      const req = request as IncomingMessage;
+      applyCapturedBodies(span, req, response as ServerResponse, captureLimit);
+      // instrumentation-http trusts X-Forwarded-For; an audit log must not, unless told to.
+      if (!options.trustProxy && req.socket?.remoteAddress) span.setAttribute('client.address', req.socket.remoteAddress);
+    },
+  });
+
+  const sdk = new NodeSDK({
+    serviceName: options.serviceName,
+    sampler: new AuditSampler(),
+    spanProcessors: processors,
+    instrumentations: [http, new ExpressInstrumentation()],
+  });
+  sdk.start();
+
+  const handle: AuditHandle = {
+    forceFlush: async () => {
+      await Promise.all(processors.map((p) => p.forceFlush()));
+    },
+    shutdown: async () => {
+      await sdk.shutdown();
+    },
+    stats: () => audit?.stats() ?? { accepted: 0, written: 0, dropped: 0, failedWrites: 0, queued: 0 },
+  };
+  active = handle;
+  return handle;
+}

@@ -1,0 +1,56 @@
+/**
+ * `node --import auditspan/register app.js` (or `-r auditspan/register`):
+ * starts auditing from the environment (AUDITSPAN_*, OTEL_*) and flushes on
+ * SIGTERM, SIGINT and before exit, so a graceful shutdown loses no request.
+ */
+import { ConfigError, loadConfig } from './config';
+import { register, type AuditHandle } from './instrumentation/register';
+
+function start(): AuditHandle | undefined {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    // Loud, one line, and the app still runs: a typo in an env var must not take an API down.
+    const message = err instanceof ConfigError ? err.message : String(err);
+    process.stderr.write(`auditspan: ${message}; requests are NOT being audited\n`);
+    return undefined;
+  }
+  return register({
+    db: config.db,
+    record: { maxPayloadBytes: config.maxPayloadBytes, redaction: { extraKeys: config.redactKeys } },
+    ignorePaths: config.ignorePaths,
+    trustProxy: config.trustProxy,
+    linkBaseUrl: config.linkBaseUrl,
+    serviceName: config.serviceName,
+  });
+}
+
+function installExitHooks(handle: AuditHandle): void {
+  let flushing: Promise<void> | undefined;
+  const flush = (): Promise<void> => {
+    flushing ??= handle.forceFlush().catch((err: unknown) => {
+      process.stderr.write(`auditspan: could not write every audit row before exit: ${(err as Error).message}\n`);
+    });
+    return flushing;
+  };
+  process.once('beforeExit', () => {
+    void flush().then(() => handle.shutdown().catch(() => undefined));
+  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    const onSignal = (): void => {
+      // When the app handles the signal itself it decides when to exit; we flush alongside.
+      const appHandles = process.listenerCount(signal) > 1;
+      void flush().then(() => {
+        if (appHandles) return;
+        process.removeListener(signal, onSignal);
+        // Default behaviour: terminate by the same signal (exit status 128 + n).
+        process.kill(process.pid, signal);
+      });
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+const handle = start();
+if (handle) installExitHooks(handle);
