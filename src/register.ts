@@ -26,11 +26,14 @@ function start(): AuditHandle | undefined {
   });
 }
 
+const EXIT_FLUSH_MS = 5000;
+
 function installExitHooks(handle: AuditHandle): void {
   let flushing: Promise<void> | undefined;
   const flush = (): Promise<void> => {
-    flushing ??= handle.forceFlush().catch((err: unknown) => {
-      process.stderr.write(`auditspan: could not write every audit row before exit: ${(err as Error).message}\n`);
+    // Bounded: a database that is down must not hold the process hostage at exit.
+    flushing ??= handle.forceFlush(EXIT_FLUSH_MS).catch((err: unknown) => {
+      process.stderr.write(`auditspan: exiting with audit rows unwritten (database unreachable?): ${(err as Error).message}\n`);
     });
     return flushing;
   };

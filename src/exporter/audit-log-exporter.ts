@@ -59,8 +59,9 @@ export class AuditLogExporter implements SpanExporter {
     return this.writer.stats();
   }
 
-  forceFlush(): Promise<void> {
-    return this.writer.flush();
+  /** Resolves once everything accepted so far is written; rejects after `timeoutMs` (default 30 s). */
+  forceFlush(timeoutMs?: number): Promise<void> {
+    return this.writer.flush(timeoutMs);
   }
 
   async shutdown(): Promise<void> {

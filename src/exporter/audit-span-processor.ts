@@ -33,8 +33,8 @@ export class AuditSpanProcessor implements SpanProcessor {
     return this.exporter.stats();
   }
 
-  forceFlush(): Promise<void> {
-    return this.exporter.forceFlush();
+  forceFlush(timeoutMs?: number): Promise<void> {
+    return this.exporter.forceFlush(timeoutMs);
   }
 
   shutdown(): Promise<void> {

@@ -91,7 +91,7 @@ export class RecordWriter {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== done);
-        reject(new Error(`auditspan: ${this.size} audit rows not yet written after ${timeoutMs} ms`));
+        reject(new Error(`${this.size} audit rows not yet written after ${timeoutMs} ms`));
       }, timeoutMs);
       const done = (): void => {
         clearTimeout(timer);

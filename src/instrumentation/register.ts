@@ -38,8 +38,8 @@ export interface RegisterOptions {
 }
 
 export interface AuditHandle {
-  /** Writes everything recorded so far. */
-  forceFlush(): Promise<void>;
+  /** Writes everything recorded so far; rejects after `timeoutMs` (default 30 s) with what is left. */
+  forceFlush(timeoutMs?: number): Promise<void>;
   /** Flushes, then stops the SDK. */
   shutdown(): Promise<void>;
   stats(): WriterStats;
@@ -129,8 +129,8 @@ export function register(options: RegisterOptions = {}): AuditHandle {
   sdk.start();
 
   const handle: AuditHandle = {
-    forceFlush: async () => {
-      await Promise.all(processors.map((p) => p.forceFlush()));
+    forceFlush: async (timeoutMs?: number) => {
+      await Promise.all([audit?.forceFlush(timeoutMs), ...processors.filter((p) => p !== audit).map((p) => p.forceFlush())]);
     },
     shutdown: async () => {
       await sdk.shutdown();

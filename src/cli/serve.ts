@@ -1,0 +1,139 @@
+import { createServer, type Server } from 'node:http';
+import type { Config } from '../config';
+import { createHttpApp, hasActiveKeys } from '../query-api';
+import { startOtlpGrpcReceiver, startOtlpHttpReceiver } from '../receiver';
+import { openStore } from '../store';
+import type { Store } from '../store/types';
+import { CliError, describeDb } from './errors';
+import { hostForUrl, isLoopback, listen } from './net';
+import { VERSION } from './version';
+
+export interface ServerHandle {
+  store: Store;
+  urls: { ui: string; otlpHttp: string; otlpGrpc: string };
+  ports: { http: number; otlpHttp: number; otlpGrpc: number };
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Receives the one structured start line (and retention lines). Default: stdout. */
+  log?: (line: string) => void;
+}
+
+const HOUR_MS = 60 * 60 * 1000;
+
+function wrapListenError(what: string, setting: string, port: number, host: string) {
+  return (err: unknown): never => {
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'EADDRINUSE' || /address already in use|EADDRINUSE/i.test(String((err as Error)?.message))) {
+      throw new CliError(`${what}: port ${port} on ${host} is already in use (change it with ${setting})`);
+    }
+    if (err instanceof CliError) throw err;
+    throw new CliError(`${what}: cannot listen on ${host}:${port}: ${(err as Error)?.message ?? String(err)}`);
+  };
+}
+
+/**
+ * `auditspan serve`: the UI + query API, the OTLP/HTTP and OTLP/gRPC receivers
+ * and automatic retention, on one store. Resolves once everything listens.
+ */
+export async function startServer(config: Config, options: StartOptions = {}): Promise<ServerHandle> {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const store = await openStore({ url: config.db }).catch((err: unknown) => {
+    throw new CliError(`cannot open database ${describeDb(config.db)}: ${(err as Error).message}`);
+  });
+  const closers: Array<() => Promise<void>> = [() => store.close()];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
+  };
+
+  try {
+    // Without any key the API is open, so it must not be reachable from elsewhere.
+    if (!isLoopback(config.host) && !(await hasActiveKeys(store, config.adminKey))) {
+      throw new CliError(
+        `refusing to listen on ${config.host} without keys: set AUDITSPAN_ADMIN_KEY (--admin-key) ` +
+          'or create a viewer key with `auditspan keys create`, or keep the default host 127.0.0.1',
+      );
+    }
+
+    const app = createHttpApp({
+      store,
+      adminKey: config.adminKey,
+      traceUrlTemplate: config.traceUrlTemplate,
+      version: VERSION,
+    });
+    const http: Server = createServer(app);
+    const httpPort = await listen(http, config.port, config.host, 'UI/API', '--port or AUDITSPAN_PORT');
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          http.close(() => resolve());
+          http.closeIdleConnections();
+        }),
+    );
+
+    const receiverOptions = {
+      store,
+      host: config.host,
+      maxBodyBytes: config.maxBodyBytes,
+      ingestToken: config.ingestToken,
+      record: { maxPayloadBytes: config.maxPayloadBytes, redaction: { extraKeys: config.redactKeys } },
+    };
+    const otlpHttp = await startOtlpHttpReceiver({ ...receiverOptions, port: config.otlpPort }).catch(
+      wrapListenError('OTLP/HTTP', '--otlp-port or AUDITSPAN_OTLP_PORT', config.otlpPort, config.host),
+    );
+    closers.push(() => otlpHttp.close());
+    const otlpGrpc = await startOtlpGrpcReceiver({ ...receiverOptions, port: config.otlpGrpcPort }).catch(
+      wrapListenError('OTLP/gRPC', '--otlp-grpc-port or AUDITSPAN_OTLP_GRPC_PORT', config.otlpGrpcPort, config.host),
+    );
+    closers.push(() => otlpGrpc.close());
+
+    if (config.retentionDays !== undefined) {
+      const days = config.retentionDays;
+      const purge = (): void => {
+        store
+          .purgeOlderThan(Date.now() - days * 24 * HOUR_MS)
+          .then((deleted) => {
+            if (deleted > 0) log(JSON.stringify({ level: 'info', msg: 'retention purge', deleted, retentionDays: days }));
+          })
+          .catch((err: unknown) => {
+            log(JSON.stringify({ level: 'warn', msg: 'retention purge failed', error: (err as Error).message }));
+          });
+      };
+      purge();
+      const timer = setInterval(purge, HOUR_MS);
+      timer.unref();
+      closers.push(async () => clearInterval(timer));
+    }
+
+    const host = hostForUrl(config.host);
+    const handle: ServerHandle = {
+      store,
+      urls: {
+        ui: `http://${host}:${httpPort}/`,
+        otlpHttp: `http://${host}:${otlpHttp.port}/v1/traces`,
+        otlpGrpc: `${host}:${otlpGrpc.port}`,
+      },
+      ports: { http: httpPort, otlpHttp: otlpHttp.port, otlpGrpc: otlpGrpc.port },
+      close: closeAll,
+    };
+    log(
+      JSON.stringify({
+        level: 'info',
+        time: new Date().toISOString(),
+        msg: 'auditspan listening',
+        version: VERSION,
+        ui: handle.urls.ui,
+        otlpHttp: handle.urls.otlpHttp,
+        otlpGrpc: handle.urls.otlpGrpc,
+        db: describeDb(config.db),
+        auth: config.adminKey ? 'admin key set' : 'viewer keys or open on loopback',
+        retentionDays: config.retentionDays ?? null,
+      }),
+    );
+    return handle;
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
