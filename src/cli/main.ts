@@ -49,7 +49,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   const program = buildProgram();
   program.exitOverride();
   program.configureOutput({
-    outputError: (text, write) => write(`auditspan: ${text.replace(/^error: /, '').trimEnd()}\n`),
+    outputError: (text, write) => write(`auditspan: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`),
   });
   for (const command of program.commands) {
     command.exitOverride();

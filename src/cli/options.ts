@@ -5,7 +5,7 @@ import { SETTINGS, type SettingName } from '../config';
 export function settingOption(name: SettingName, defaultOverride?: string): Option {
   const spec = SETTINGS[name];
   if (!('flag' in spec)) throw new Error(`setting ${name} has no flag`);
-  const value = spec.kind === 'bool' ? '' : ` <${spec.kind === 'port' ? 'port' : spec.kind === 'int' ? 'n' : 'value'}>`;
+  const value = ` <${spec.kind === 'port' ? 'port' : spec.kind === 'int' ? 'n' : 'value'}>`;
   const shown = defaultOverride ?? ('default' in spec ? spec.default : undefined);
   const help = `${spec.description} [env ${spec.env}${shown ? `, default ${shown}` : ''}]`;
   return new Option(`--${spec.flag}${value}`, help);
