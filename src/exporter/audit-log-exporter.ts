@@ -67,6 +67,6 @@ export class AuditLogExporter implements SpanExporter {
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await this.writer.flush();
+    await this.writer.close();
   }
 }

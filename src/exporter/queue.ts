@@ -103,6 +103,18 @@ export class RecordWriter {
     });
   }
 
+  /** Flushes (bounded by `timeoutMs`), then closes the store if this writer opened it. */
+  async close(timeoutMs?: number): Promise<void> {
+    try {
+      await this.flush(timeoutMs);
+    } finally {
+      const opened = typeof this.options.store === 'function' ? this.storeReady : undefined;
+      this.storeReady = undefined;
+      const store = await opened?.catch(() => undefined);
+      await store?.close().catch(() => undefined);
+    }
+  }
+
   private warn(message: string): void {
     const now = Date.now();
     if (now - this.lastReport < 10_000) {

@@ -125,6 +125,11 @@ export function register(options: RegisterOptions = {}): AuditHandle {
     sampler: new AuditSampler(),
     spanProcessors: processors,
     instrumentations: [http, new ExpressInstrumentation()],
+    // NodeSDK otherwise starts OTLP metric and log exporters aimed at localhost:4318 (auditspan's
+    // own receiver port) and waits ~9 s for them at shutdown. Traces only, unless the user's
+    // environment asks for metrics or logs.
+    ...(process.env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
+    ...(process.env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
   });
   sdk.start();
 

@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const ROOT = join(__dirname, '..', '..');
+const run = promisify(execFile);
+
+describe('the package as users load it', function () {
+  this.timeout(30_000);
+
+  it('exports the library API from "." and the side-effect entry from "./register"', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const api = require('auditspan') as Record<string, unknown>;
+    for (const name of ['register', 'setAuditContext', 'AuditLogExporter', 'AuditSpanProcessor', 'RedactingSpanExporter',
+      'toAuditRecord', 'createRedactor', 'openStore', 'createStore', 'startOtlpHttpReceiver', 'createHttpApp', 'loadConfig']) {
+      expect(api[name], name).to.be.a('function');
+    }
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, unknown>; bin: Record<string, string> };
+    expect(Object.keys(pkg.exports)).to.include.members(['.', './register']);
+    expect(require.resolve('auditspan/register')).to.equal(join(ROOT, 'dist', 'register.js'));
+    expect(pkg.bin.auditspan).to.equal('./dist/cli/main.js');
+  });
+
+  it('records a service wired with require("auditspan").register(), redacted, one row per request', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'auditspan-pkg-'));
+    try {
+      const db = join(dir, 'audit.db');
+      const { stdout } = await run(process.execPath, [join(ROOT, 'test', 'fixtures', 'apps', 'library-user.cjs')], {
+        env: { PATH: process.env.PATH, DB: db }, timeout: 20_000,
+      });
+      const rows = JSON.parse(stdout) as Array<Record<string, unknown>>;
+      expect(rows.map((r) => [r.status, r.tokenName, r.companyId, r.service])).to.deep.equal([
+        [503, 'lib-token', 'acme', 'library-user'],
+        [200, 'lib-token', 'acme', 'library-user'],
+      ]);
+      expect(rows[1].url).to.not.contain('jane@example.com');
+      expect(JSON.stringify(rows)).to.not.contain('hunter2');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
