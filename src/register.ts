@@ -37,13 +37,17 @@ function installExitHooks(handle: AuditHandle): void {
     });
     return flushing;
   };
+  // The event loop ran empty: write what is left (bounded), then let the connections go so
+  // that the process can end. No SDK shutdown here: it would flush again, unbounded.
   process.once('beforeExit', () => {
-    void flush().then(() => handle.shutdown().catch(() => undefined));
+    void flush().then(() => handle.releaseWhenIdle());
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const onSignal = (): void => {
-      // When the app handles the signal itself it decides when to exit; we flush alongside.
+      // When the app handles the signal itself it decides when to exit: keep recording the
+      // requests it drains, but stop holding database connections open once idle.
       const appHandles = process.listenerCount(signal) > 1;
+      handle.releaseWhenIdle();
       void flush().then(() => {
         if (appHandles) return;
         process.removeListener(signal, onSignal);

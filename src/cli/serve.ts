@@ -55,6 +55,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
           'or create a viewer key with `auditspan keys create`, or keep the default host 127.0.0.1',
       );
     }
+    // Nor may anyone on the network write audit rows.
+    if (!isLoopback(config.host) && !config.ingestToken) {
+      throw new CliError(
+        `refusing to accept OTLP on ${config.host} without an ingest token: set AUDITSPAN_INGEST_TOKEN (--ingest-token) ` +
+          'and the same bearer token in the collector\'s otlphttp exporter headers, or keep the default host 127.0.0.1',
+      );
+    }
 
     const app = createHttpApp({
       store,

@@ -64,6 +64,11 @@ export class AuditLogExporter implements SpanExporter {
     return this.writer.flush(timeoutMs);
   }
 
+  /** See RecordWriter.releaseWhenIdle. */
+  releaseWhenIdle(): void {
+    this.writer.releaseWhenIdle();
+  }
+
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;

@@ -46,6 +46,7 @@ export class RecordWriter {
   private writing = false;
   private timer: NodeJS.Timeout | undefined;
   private backoffMs = 0;
+  private releaseIdle = false;
   private storeReady: Promise<Store> | undefined;
   private lastReport = 0;
   private suppressed = 0;
@@ -108,11 +109,25 @@ export class RecordWriter {
     try {
       await this.flush(timeoutMs);
     } finally {
-      const opened = typeof this.options.store === 'function' ? this.storeReady : undefined;
-      this.storeReady = undefined;
-      const store = await opened?.catch(() => undefined);
-      await store?.close().catch(() => undefined);
+      await this.releaseStore();
     }
+  }
+
+  /**
+   * From now on, closes the store this writer opened whenever the queue runs empty (and
+   * reopens it for later rows), so that its connections never keep a finishing process alive.
+   * Used when the process is told to stop but the app itself decides when to exit.
+   */
+  releaseWhenIdle(): void {
+    this.releaseIdle = true;
+    if (this.size === 0 && !this.writing) void this.releaseStore();
+  }
+
+  private async releaseStore(): Promise<void> {
+    const opened = typeof this.options.store === 'function' ? this.storeReady : undefined;
+    this.storeReady = undefined;
+    const store = await opened?.catch(() => undefined);
+    await store?.close().catch(() => undefined);
   }
 
   private warn(message: string): void {
@@ -178,6 +193,7 @@ export class RecordWriter {
       const waiters = this.waiters;
       this.waiters = [];
       for (const w of waiters) w();
+      if (this.releaseIdle) await this.releaseStore();
     } finally {
       this.writing = false;
       this.schedule();

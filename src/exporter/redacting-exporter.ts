@@ -12,14 +12,16 @@ function redactAttributes(attrs: OtelAttributes, redactor: Redactor): OtelAttrib
     const header = HEADER_PREFIXES.find((p) => key.startsWith(p));
     if (header) {
       if (redactor.isSecretKey(key.slice(header.length))) continue;
-      out[key] = Array.isArray(value) ? value.map((v) => (typeof v === 'string' ? redactor.text(v, 'header') : v)) as typeof value : value;
+      out[key] = Array.isArray(value)
+        ? value.map((v) => (typeof v === 'string' ? redactor.text(v, 'header') : v)) as typeof value
+        : typeof value === 'string' ? redactor.text(value, 'header') : value;
     } else if (typeof value !== 'string') {
       out[key] = value;
     } else if (BODY_KEYS.has(key)) {
       out[key] = redactor.payload(value);
     } else if (key === 'url.query') {
       out[key] = redactor.query(value);
-    } else if (key === 'url.full' || key === 'http.url' || key === 'http.target') {
+    } else if (key === 'url.full' || key === 'http.url' || key === 'http.target' || key === 'url.path') {
       out[key] = redactor.url(value);
     } else if (key === 'auditspan.error.message') {
       out[key] = redactor.text(value, 'error');

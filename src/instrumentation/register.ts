@@ -42,6 +42,11 @@ export interface AuditHandle {
   forceFlush(timeoutMs?: number): Promise<void>;
   /** Flushes, then stops the SDK. */
   shutdown(): Promise<void>;
+  /**
+   * Keeps recording, but closes the database connections whenever the queue is empty, so that
+   * they never keep a stopping process alive. Called on SIGTERM/SIGINT by `auditspan/register`.
+   */
+  releaseWhenIdle(): void;
   stats(): WriterStats;
 }
 
@@ -141,6 +146,7 @@ export function register(options: RegisterOptions = {}): AuditHandle {
       await sdk.shutdown();
     },
     stats: () => audit?.stats() ?? { accepted: 0, written: 0, dropped: 0, failedWrites: 0, queued: 0 },
+    releaseWhenIdle: () => audit?.exporter.releaseWhenIdle(),
   };
   active = handle;
   return handle;

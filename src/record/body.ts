@@ -4,6 +4,9 @@ import type { AttributeValue } from './types';
 
 /** Content types whose bytes are never stored, only their size. */
 const BINARY_TYPE = /^(image|audio|video|font)\/|^application\/(octet-stream|pdf|zip|gzip|x-tar|x-7z|x-rar|vnd\.|protobuf|x-protobuf|grpc|msgpack|cbor|wasm)/i;
+/** Vendor types with a text suffix (`application/vnd.api+json`, `…+xml`) are text. */
+const TEXT_SUFFIX = /^[^;]*\+(json|xml|yaml)\s*(;|$)/i;
+const isBinaryType = (contentType: string): boolean => BINARY_TYPE.test(contentType) && !TEXT_SUFFIX.test(contentType);
 
 export interface BodyResult {
   text: string | null;
@@ -42,13 +45,13 @@ export function processBody(
   // A capturer that skipped the bytes (multipart, binary) still reports their size.
   const skipped = (value === undefined || value === '') && declaredSize !== null && declaredSize > 0;
   if (skipped && /^multipart\//i.test(contentType)) return placeholder('multipart', declaredSize);
-  if (skipped && BINARY_TYPE.test(contentType)) return placeholder('binary', declaredSize);
+  if (skipped && isBinaryType(contentType)) return placeholder('binary', declaredSize);
   if (value === undefined || value === null || value === '') return { text: null, truncated: false };
   if (value instanceof Uint8Array) return placeholder('binary', declaredSize ?? value.byteLength);
   if (typeof value !== 'string') return { text: null, truncated: false };
   const size = declaredSize ?? Buffer.byteLength(value);
   if (/^multipart\//i.test(contentType)) return placeholder('multipart', size);
-  if (BINARY_TYPE.test(contentType) || looksBinary(value)) return placeholder('binary', size);
+  if (isBinaryType(contentType) || looksBinary(value)) return placeholder('binary', size);
 
   const pre = cutUtf8(value, maxBytes * 4);
   const redacted = redactor.payload(pre.text, contentType);

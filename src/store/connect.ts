@@ -40,7 +40,8 @@ export function createKnex(parsed: ParsedDbUrl, poolSize = 10): Knex {
     return knexFactory({
       client: 'pg',
       connection: { connectionString: parsed.target, connectionTimeoutMillis: 5000, application_name: 'auditspan' } as Knex.PgConnectionConfig,
-      pool: { min: 0, max: poolSize, idleTimeoutMillis: 30_000 },
+      // Idle connections close after 10 s, so an idle pool never keeps a finished process alive.
+      pool: { min: 0, max: poolSize, idleTimeoutMillis: 10_000 },
       acquireConnectionTimeout: 6000,
       log: quietLog,
     });
@@ -50,10 +51,12 @@ export function createKnex(parsed: ParsedDbUrl, poolSize = 10): Knex {
     connection: { filename: parsed.target },
     useNullAsDefault: true,
     // One connection: SQLite has one writer anyway, and a single connection
-    // means no SQLITE_BUSY between our own reads and writes.
+    // means no SQLITE_BUSY between our own reads and writes. It closes after 5 s idle
+    // (reopening costs about a millisecond) so that it never keeps a finished process alive.
     pool: {
-      min: 1,
+      min: 0,
       max: 1,
+      idleTimeoutMillis: 5_000,
       afterCreate: (conn: { exec(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) => {
         conn.exec(SQLITE_PRAGMAS.join(';'), (err) => done(err, conn));
       },

@@ -107,6 +107,11 @@ describe('auditspan CLI', function () {
       expectOneLineError(r, /refusing to listen on 0\.0\.0\.0 without keys/);
     });
 
+    it('refuses a non-loopback host without an ingest token, even with an admin key', async () => {
+      const r = await runCli(['serve', ...ZERO_PORTS, '--host', '0.0.0.0', '--admin-key', 'a-long-enough-admin-key-0123456789', '--db', join(tempDir(), 'c.db')]);
+      expectOneLineError(r, /refusing to accept OTLP on 0\.0\.0\.0 without an ingest token: set AUDITSPAN_INGEST_TOKEN/);
+    });
+
     it('reports an unreachable database in one line', async () => {
       const r = await runCli(['serve', ...ZERO_PORTS, '--db', 'postgres://postgres@127.0.0.1:1/nope']);
       expectOneLineError(r, /cannot open database postgres:\/\/postgres@127\.0\.0\.1:1\/nope/);

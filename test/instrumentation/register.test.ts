@@ -124,6 +124,25 @@ describe('node --import auditspan/register', function () {
     });
   });
 
+  it('lets an app that handles SIGTERM itself exit on its own, with every row written', async () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'auditspan-reg-')), 'g.db');
+    const app = await startApp({ instrumented: true, env: { AUDITSPAN_DB: db, GRACEFUL: '1' } });
+    for (let i = 0; i < 20; i++) await call(app.base, `/items/${i}`, { headers: { connection: 'close' } });
+    const exit = await app.stop('SIGTERM');
+    // Exited by itself (server closed, loop empty), not killed by the signal.
+    expect(exit).to.deep.equal({ code: 0, signal: null });
+    expect(await rows(db)).to.have.length(20);
+  });
+
+  it('lets a process whose work is done exit, with every row written', async () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'auditspan-reg-')), 'h.db');
+    const app = await startApp({ instrumented: true, env: { AUDITSPAN_DB: db, EXIT_AFTER: '1500' } });
+    for (let i = 0; i < 5; i++) await call(app.base, `/items/${i}`, { headers: { connection: 'close' } });
+    const exit = await new Promise((resolve) => app.child.once('exit', (code, signal) => resolve({ code, signal })));
+    expect(exit).to.deep.equal({ code: 0, signal: null });
+    expect(await rows(db)).to.have.length(5);
+  });
+
   it('records a request whose traceparent says "not sampled"', async () => {
     const db = join(mkdtempSync(join(tmpdir(), 'auditspan-reg-')), 'a.db');
     const app = await startApp({ instrumented: true, env: { AUDITSPAN_DB: db } });

@@ -42,6 +42,14 @@ describe('redaction by key name', () => {
     expect(out).to.equal(`login failed: password=${REDACTED} token: ${REDACTED} user=bob`);
   });
 
+  it('redacts the whole credential after an authorization key, scheme and token', () => {
+    for (const text of ['Authorization: Bearer 9f8e7d6c5b4a39281726', 'upstream said authorization=Basic dXNlcjpwYXNz then failed']) {
+      const out = r.text(text);
+      expect(out).to.contain(REDACTED).and.not.contain('9f8e7d6c5b4a39281726').and.not.contain('dXNlcjpwYXNz');
+      expect(r.payload(text, 'text/plain')).to.equal(out);
+    }
+  });
+
   it('drops secret headers and redacts the others by value', () => {
     expect(r.headers({ Authorization: 'Bearer x', Cookie: 'a=b', 'X-Api-Key': 'k', 'X-Request-Id': 'id-1', Referer: 'https://a.test/p?token=t' }))
       .to.deep.equal({ 'x-request-id': 'id-1', referer: `https://a.test/p?token=${REDACTED}` });
@@ -141,6 +149,11 @@ describe('body policy', () => {
     const map = createRecordMapper({ maxPayloadBytes: 10 });
     expect(map(span({ 'auditspan.request.body': '{"a":"0123456789"}' }))?.requestPayload).to.have.length(10);
     expect(toAuditRecord(span({ 'auditspan.request.body': '{"a":1}', 'auditspan.request.body.truncated': true }))?.truncated).to.equal(true);
+  });
+
+  it('keeps vendor JSON bodies (application/vnd.api+json) as redacted text', () => {
+    const out = toAuditRecord(span({ 'auditspan.request.body': '{"data":{"attributes":{"password":"hunter2","name":"x"}}}', 'http.request.header.content-type': ['application/vnd.api+json'] }))?.requestPayload;
+    expect(out).to.equal(`{"data":{"attributes":{"password":"${REDACTED}","name":"x"}}}`);
   });
 
   it('replaces binary and multipart bodies with a placeholder', () => {

@@ -53,7 +53,7 @@ function validateOptions(options: RedactionOptions): void {
 
 const JSON_PAIR = /"((?:[^"\\]|\\.){1,200})"\s*:\s*("(?:[^"\\]|\\.)*"?|-?[\d.eE+-]+|true|false)/g;
 const TEXT_KEY = /\b([A-Za-z][\w.-]{0,99})(\s*[=:]\s*)/g;
-const TEXT_VALUE = /"[^"]*"|'[^']*'|[^\s&,;"'}]+/y;
+const TEXT_VALUE = /(?:(?:Bearer|Basic|Digest|Token|ApiKey|Negotiate)\s{1,8})?(?:"[^"]*"|'[^']*'|[^\s&,;"'}]+)/iy;
 
 export function createRedactor(options: RedactionOptions = {}): Redactor {
   validateOptions(options);
