@@ -151,7 +151,11 @@ export function createRecordMapper(options: RecordOptions = {}): RecordMapper {
   };
 }
 
-/** One-off mapping; prefer `createRecordMapper` on hot paths. */
+let defaultMapper: RecordMapper | undefined;
+
+/** Maps one span with the given options (or the defaults, whose mapper is built once); prefer `createRecordMapper` for custom options on hot paths. */
 export function toAuditRecord(span: SpanInput, options?: RecordOptions): AuditRecord | null {
-  return createRecordMapper(options)(span);
+  if (options) return createRecordMapper(options)(span);
+  defaultMapper ??= createRecordMapper();
+  return defaultMapper(span);
 }

@@ -261,8 +261,7 @@ export class SqlStore implements Store {
       .modify(applyFilter(this.dialect, filter))
       .orderBy([{ column: 'ts_us', order: 'desc' }, { column: 'id', order: 'desc' }])
       .limit(limit + 1)
-      .toSQL()
-      .toNative();
+      .toSQL();
     if (this.dialect === 'postgres') {
       const res = await this.knex.raw(`EXPLAIN ${q.sql}`, q.bindings as readonly Knex.Value[]);
       return (res.rows as Array<Record<string, string>>).map((r) => r['QUERY PLAN']).join('\n');

@@ -10,6 +10,10 @@ export interface ValuePattern {
   validate?: (match: string) => boolean;
   /** Replacement; default `[REDACTED]`. */
   replace?: (match: string) => string;
+  /** Cheap pre-checks that skip the regex on text that cannot match: a substring it needs… */
+  needs?: string;
+  /** …or a least number of digits in the text. */
+  minDigits?: number;
 }
 
 export function luhnValid(digits: string): boolean {
@@ -54,29 +58,35 @@ function ssnValid(match: string): boolean {
 
 export const DEFAULT_VALUE_PATTERNS: readonly ValuePattern[] = [
   // Credentials first: a JWT or bearer token may contain things that look like other patterns.
-  { name: 'jwt', regex: /\beyJ[A-Za-z0-9_-]{4,8192}\.[A-Za-z0-9_-]{4,65536}\.[A-Za-z0-9_-]{0,8192}/g },
+  { name: 'jwt', needs: 'eyJ', regex: /\beyJ[A-Za-z0-9_-]{4,8192}\.[A-Za-z0-9_-]{4,65536}\.[A-Za-z0-9_-]{0,8192}/g },
   {
     name: 'authorization-scheme',
     regex: /\b(Bearer|Basic|Digest|Token|ApiKey)\s{1,8}[A-Za-z0-9._~+/=:-]{6,8192}/gi,
     replace: (m) => `${m.split(/\s+/)[0]} [REDACTED]`,
   },
   { name: 'provider-api-key', regex: /\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9_]{6,256}|\bAKIA[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{20,256}|\bxox[abprs]-[A-Za-z0-9-]{10,256}/g },
-  { name: 'url-credentials', regex: /(?<=\/\/)[^/\s:@]{1,256}:[^/\s@]{1,256}(?=@)/g },
+  { name: 'url-credentials', needs: '@', regex: /(?<=\/\/)[^/\s:@]{1,256}:[^/\s@]{1,256}(?=@)/g },
   // Bounded quantifiers everywhere: linear time on hostile megabyte strings.
-  { name: 'email', regex: /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}/g },
-  { name: 'iban', regex: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g, validate: ibanValid },
-  { name: 'card', regex: /(?<![\d.])\d(?:[ -]?\d){12,18}(?![\d.])/g, validate: cardValid },
-  { name: 'us-ssn', regex: /\b\d{3}-\d{2}-\d{4}\b/g, validate: ssnValid },
-  { name: 'uk-nino', regex: /\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/g },
+  { name: 'email', needs: '@', regex: /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}/g },
+  { name: 'iban', minDigits: 2, regex: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g, validate: ibanValid },
+  { name: 'card', minDigits: 13, regex: /(?<![\d.])\d(?:[ -]?\d){12,18}(?![\d.])/g, validate: cardValid },
+  { name: 'us-ssn', minDigits: 9, regex: /\b\d{3}-\d{2}-\d{4}\b/g, validate: ssnValid },
+  { name: 'uk-nino', minDigits: 6, regex: /\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/g },
   // Phone numbers: international form (+CC …) or common national layouts; bare digit runs are left alone.
-  { name: 'phone-international', regex: /(?<![\w+])\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}(?!\d)/g, validate: (m) => m.replace(/\D/g, '').length >= 8 },
-  { name: 'phone-national', regex: /(?<!\d)(?:\(\d{2,4}\)\s?\d{3,4}[ .-]\d{3,4}|\d{3}[.-]\d{3}[.-]\d{4}|0[1-9]\d{1,3} \d{3,4} \d{3,4})(?!\d)/g },
+  { name: 'phone-international', needs: '+', minDigits: 8, regex: /(?<![\w+])\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}(?!\d)/g, validate: (m) => m.replace(/\D/g, '').length >= 8 },
+  { name: 'phone-national', minDigits: 8, regex: /(?<!\d)(?:\(\d{2,4}\)\s?\d{3,4}[ .-]\d{3,4}|\d{3}[.-]\d{3}[.-]\d{4}|0[1-9]\d{1,3} \d{3,4} \d{3,4})(?!\d)/g },
 ];
 
 /** Applies patterns to one string; returns the same string object when nothing matched. */
 export function applyPatterns(text: string, patterns: readonly ValuePattern[], replacement: string): string {
   let out = text;
+  let digits = -1;
   for (const p of patterns) {
+    if (p.needs !== undefined && !out.includes(p.needs)) continue;
+    if (p.minDigits !== undefined) {
+      if (digits < 0) digits = countDigits(out);
+      if (digits < p.minDigits) continue;
+    }
     p.regex.lastIndex = 0;
     if (!p.regex.test(out)) continue;
     p.regex.lastIndex = 0;
@@ -86,4 +96,13 @@ export function applyPatterns(text: string, patterns: readonly ValuePattern[], r
     });
   }
   return out;
+}
+
+function countDigits(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) n += 1;
+  }
+  return n;
 }

@@ -1,0 +1,139 @@
+/**
+ * What auditspan costs a service: the same express API run bare, under plain OpenTelemetry
+ * (http + express instrumentation, spans discarded) and under `--import auditspan/register`
+ * writing to SQLite (and PostgreSQL when reachable). Two measures, rounds interleaved, medians:
+ *
+ * - peak throughput with 16 connections (req/s, relative to bare);
+ * - latency at a fixed 500 req/s (p50 / p99, relative to bare).
+ *
+ * After each auditspan run the app is stopped with SIGTERM and the rows in the database are
+ * counted against the responses autocannon received: every request must be a row.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { openStore } from '../src/store';
+import { startApp, type AppProcess } from '../test/instrumentation/app-process';
+import { fmt, freshStore, median, pgReachable, ratio, table } from './lib';
+
+const APP = join(__dirname, 'apps', 'api.cjs');
+const PLAIN_OTEL = join(__dirname, 'apps', 'plain-otel.mjs');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const FIXED_RATE = 500;
+
+interface Variant {
+  name: string;
+  db?: () => Promise<{ url: string; dispose(): Promise<void> }>;
+  start(db?: string): Promise<AppProcess>;
+}
+
+interface Sample { rps: number; p50: number; p99: number; responses: number; errors: number }
+
+const charge = JSON.stringify({ amount: 4200, currency: 'eur', card: { number: '4242424242424242', cvc: '123' }, email: 'jane@example.com' });
+
+async function load(base: string, rate?: number, seconds = SECONDS): Promise<Sample> {
+  const result = await autocannon({
+    url: base,
+    connections: rate ? 8 : 16,
+    duration: seconds,
+    ...(rate ? { overallRate: rate } : {}),
+    requests: [
+      { method: 'GET', path: '/v1/customers/cus_1042?expand=invoices', headers: { authorization: 'Bearer sk_live_bench_1234567890' } },
+      { method: 'POST', path: '/v1/charges', headers: { 'content-type': 'application/json', authorization: 'Bearer sk_live_bench_1234567890' }, body: charge },
+    ],
+  });
+  const responses = result['1xx'] + result['2xx'] + result['3xx'] + result['4xx'] + result['5xx'];
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, responses, errors: result.errors + result.timeouts };
+}
+
+async function countRows(url: string): Promise<number> {
+  const store = await openStore({ url });
+  try {
+    return await store.countLogs({});
+  } finally {
+    await store.close();
+  }
+}
+
+export async function run(): Promise<string> {
+  const variants: Variant[] = [
+    { name: 'bare express', start: () => startApp({ instrumented: false, script: APP }) },
+    {
+      name: 'OpenTelemetry (spans discarded)',
+      start: () => startApp({ instrumented: false, script: APP, env: { NODE_OPTIONS: `--import ${PLAIN_OTEL}` } }),
+    },
+    {
+      name: 'auditspan → SQLite',
+      db: () => freshStore('sqlite').then(async (s) => { await s.store.close(); return { url: s.url, dispose: s.dispose }; }),
+      start: (db) => startApp({ instrumented: true, script: APP, env: { AUDITSPAN_DB: db, BENCH_AUDIT_CONTEXT: '1' } }),
+    },
+  ];
+  if (await pgReachable()) {
+    variants.push({
+      name: 'auditspan → PostgreSQL',
+      db: () => freshStore('postgres').then(async (s) => { await s.store.close(); return { url: s.url, dispose: s.dispose }; }),
+      start: (db) => startApp({ instrumented: true, script: APP, env: { AUDITSPAN_DB: db, BENCH_AUDIT_CONTEXT: '1' } }),
+    });
+  }
+
+  const peak = new Map<string, Sample[]>();
+  const fixed = new Map<string, Sample[]>();
+  const rowCheck: string[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const v of variants) {
+      for (const [mode, into] of [['peak', peak], ['fixed', fixed]] as const) {
+        process.stderr.write(`overhead: round ${round + 1}/${ROUNDS}, ${v.name}, ${mode}\n`);
+        const db = await v.db?.();
+        const app = await v.start(db?.url);
+        try {
+          const warm = await load(app.base, 200, 2); // warm up: JIT, connection pools, schema
+          const sample = await load(app.base, mode === 'fixed' ? FIXED_RATE : undefined);
+          await app.stop('SIGTERM');
+          if (db) {
+            const rows = (await countRows(db.url)) - warm.responses;
+            rowCheck.push(`${v.name}, ${mode}, round ${round + 1}: ${fmt(sample.responses)} responses → ${fmt(rows)} rows` +
+              `${rows === sample.responses ? '' : `  ← MISMATCH (${fmt(sample.responses - rows)} missing)`}`);
+          }
+          into.set(v.name, [...(into.get(v.name) ?? []), sample]);
+        } finally {
+          await app.stop('SIGKILL');
+          await db?.dispose();
+        }
+      }
+    }
+  }
+
+  // autocannon reports latency in whole milliseconds.
+  const base = (m: Map<string, Sample[]>, pick: (s: Sample) => number) => median(m.get(variants[0].name)!.map(pick));
+  const peakRows = variants.map((v) => {
+    const rps = median(peak.get(v.name)!.map((s) => s.rps));
+    return [v.name, fmt(rps), ratio(rps, base(peak, (s) => s.rps))];
+  });
+  const fixedRows = variants.map((v) => {
+    const s = fixed.get(v.name)!;
+    const p50 = median(s.map((x) => x.p50));
+    const p99 = median(s.map((x) => x.p99));
+    return [v.name, `${fmt(p50, 1)} ms`, ratio(p50, base(fixed, (x) => x.p50) || 1), `${fmt(p99, 1)} ms`, ratio(p99, base(fixed, (x) => x.p99) || 1)];
+  });
+  return [
+    `## Overhead on an instrumented service`,
+    '',
+    `\`npm run bench -- overhead\` — express app in bench/apps/api.cjs (GET with a query string, POST with a`,
+    `JSON body holding card data and an email), autocannon on the same 2-core machine, ${ROUNDS} interleaved rounds of`,
+    `${SECONDS} s per variant and measure, medians. Ratios are against bare express in the same run.`,
+    '',
+    `Peak throughput, 16 connections:`,
+    '',
+    table(['variant', 'req/s', 'vs bare'], peakRows),
+    '',
+    `Latency at a fixed ${FIXED_RATE} req/s (8 connections):`,
+    '',
+    table(['variant', 'p50', 'vs bare', 'p99', 'vs bare'], fixedRows),
+    '',
+    'Every response became a row (counted in the database after SIGTERM):',
+    '',
+    ...rowCheck.map((l) => `- ${l}`),
+  ].join('\n');
+}
