@@ -24,6 +24,8 @@ export interface RunningReceiver {
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 const RETRY_AFTER_S = 5;
+/** google.rpc.Code for each HTTP status the receiver answers with; anything else is UNAVAILABLE (14). */
+const RPC_CODES: Record<number, number> = { 400: 3, 401: 16, 404: 5, 405: 12, 413: 8, 415: 3, 429: 8 };
 
 class HttpError extends Error {
   constructor(readonly status: number, message: string) {
@@ -42,7 +44,7 @@ function reply(res: ServerResponse, encoding: Encoding, status: number, body: Re
       : Buffer.from(ExportTraceServiceResponse.encode(ExportTraceServiceResponse.create(body ?? {})).finish());
   } else {
     // Errors carry a google.rpc.Status in the request's encoding (OTLP/HTTP spec).
-    const rpc = { code: status === 400 ? 3 : status === 401 ? 16 : status === 413 ? 8 : 14, message: String(body?.message ?? '') };
+    const rpc = { code: RPC_CODES[status] ?? 14, message: String(body?.message ?? '') };
     payload = encoding === 'json' ? Buffer.from(JSON.stringify(rpc)) : Buffer.from(RpcStatus.encode(RpcStatus.create(rpc)).finish());
   }
   res.writeHead(status, {

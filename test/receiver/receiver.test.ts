@@ -132,8 +132,13 @@ forEachStore('OTLP receiver', ({ store }) => {
       it(`answers ${status} with a message for ${name}, and stays healthy`, async () => {
         const res = await send();
         expect(res.status).to.equal(status);
-        const body = res.headers.get('content-type') === 'application/json' ? ((await res.json()) as { message: string }) : { message: '' };
-        if (res.headers.get('content-type') === 'application/json') expect(body.message).to.match(message);
+        const json = res.headers.get('content-type') === 'application/json';
+        const body = json ? ((await res.json()) as { code: number; message: string }) : { code: 0, message: '' };
+        if (json) {
+          expect(body.message).to.match(message);
+          // google.rpc.Status codes: INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED; never a retryable UNAVAILABLE.
+          expect(body.code).to.equal({ 400: 3, 404: 5, 413: 8, 415: 3 }[status]);
+        }
         const ok = await post(otlpJson([jsonSpan(3000 + status)]), { 'content-type': 'application/json' });
         expect(ok.status).to.equal(200);
       });

@@ -152,6 +152,10 @@ forEachStore('store', ({ store, dialect }) => {
       }
       expect(stats.series.reduce((n, s) => n + s.total, 0)).to.equal(rows.length);
       expect(stats.bucketMs).to.equal(3_600_000);
+      // One point per hour, on the hour: at most 48 over two days, however many rows.
+      expect(stats.series.length).to.be.at.most(49);
+      for (const point of stats.series) expect(Date.parse(point.t) % 3_600_000, point.t).to.equal(0);
+      for (const point of stats.series) expect(point.total).to.equal(point['1xx'] + point['2xx'] + point['3xx'] + point['4xx'] + point['5xx']);
       const sorted = rows.map((r) => r.latencyMs).sort((a, b) => a - b);
       const p95 = sorted[Math.floor(0.95 * (sorted.length - 1))];
       expect(stats.latency.p95).to.be.closeTo(p95, Math.max(1, p95 * 0.05));

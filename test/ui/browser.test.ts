@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { generateApiKey } from '../../src/query-api';
+import { startOtlpHttpReceiver } from '../../src/receiver';
 import type { AuditRecord } from '../../src/record/types';
 import { openStore, type SqlStore } from '../../src/store';
 import { generateRecords } from '../helpers/fixtures';
@@ -59,7 +60,8 @@ describe('web UI in Chromium', function () {
     }, 60_000);
     xssRecord = special({
       method: 'GET', endpoint: XSS, url: `https://api.example.com/v1/search?q=${encodeURIComponent(XSS)}`, status: 400,
-      tokenName: '<script>window.__xss=2</script>', companyId: 'globex', requestPayload: null,
+      tokenName: '<script>window.__xss=2</script>', companyId: 'globex', userAgent: '<script>window.__xss=3</script>',
+      requestPayload: `{"note":"${XSS.replace(/"/g, '\\"')}"}`,
       responsePayload: `{"error":"${XSS.replace(/"/g, '\\"')}"}`, error: `bad query ${XSS}`,
     }, 90_000);
     await store.insertBatch([...records, failedCharge, xssRecord]);
@@ -142,6 +144,47 @@ describe('web UI in Chromium', function () {
     expect(await page.inputValue('#f-status')).to.equal('5xx');
   });
 
+  it('filters by endpoint, token, minimum latency and time range, each reflected in the URL', async () => {
+    await page.goto(`${server.base}/`);
+    await waitForRows();
+    const expectRows = async (keep: (r: AuditRecord) => boolean) => {
+      await settled();
+      expect(await rowIds()).to.deep.equal(records.filter(keep).slice(0, 50).map(idOf));
+    };
+    await page.selectOption('#f-endpoint', '/v1/charges');
+    await page.waitForURL(/\?endpoint=\/v1\/charges$/);
+    await expectRows((r) => r.endpoint === '/v1/charges');
+
+    await page.selectOption('#f-token', 'prod-billing');
+    await page.waitForURL(/endpoint=\/v1\/charges&token=prod-billing$/);
+    await expectRows((r) => r.endpoint === '/v1/charges' && r.tokenName === 'prod-billing');
+
+    await page.goto(`${server.base}/`);
+    await waitForRows();
+    await page.fill('#f-latency', '120');
+    await page.waitForURL(/\?minLatencyMs=120$/);
+    await expectRows((r) => r.latencyMs >= 120);
+
+    await page.goto(`${server.base}/`);
+    await waitForRows();
+    await page.click('[data-range="1h"]');
+    await page.waitForURL(/\?range=1h$/);
+    const hourAgo = (Date.now() - 3_600_000) * 1000;
+    await expectRows((r) => r.timestampUs >= hourAgo);
+
+    // A custom window: rows between 10 and 6 hours ago, in UTC.
+    const from = new Date(Date.now() - 10 * 3_600_000);
+    const to = new Date(Date.now() - 6 * 3_600_000);
+    from.setUTCSeconds(0, 0);
+    to.setUTCSeconds(0, 0);
+    await page.click('[data-range="custom"]');
+    await page.fill('#f-from', from.toISOString().slice(0, 16));
+    await page.fill('#f-to', to.toISOString().slice(0, 16));
+    await page.click('#apply-range');
+    await page.waitForURL(new RegExp(`from=${from.toISOString().slice(0, 16)}:00Z&to=${to.toISOString().slice(0, 16)}:00Z`));
+    await expectRows((r) => r.timestampUs >= from.getTime() * 1000 && r.timestampUs < to.getTime() * 1000);
+  });
+
   it('searches URLs and error messages as the user types (debounced) and shows an empty state when nothing matches', async () => {
     await page.goto(`${server.base}/`);
     await waitForRows();
@@ -202,6 +245,8 @@ describe('web UI in Chromium', function () {
     expect(await row.locator('.endpoint').textContent()).to.equal(XSS);
     expect(await row.locator('.token').textContent()).to.equal('<script>window.__xss=2</script>');
     expect(await page.locator('#detail .detail-title').textContent()).to.contain(XSS);
+    expect(await page.locator('#detail [data-field="userAgent"]').textContent()).to.equal('<script>window.__xss=3</script>');
+    expect(await page.locator('#detail [data-field="requestPayload"]').textContent()).to.contain(XSS);
     expect(await page.locator('img[src="x"]').count()).to.equal(0);
     expect(await page.locator('#logs-body script, #detail script').count()).to.equal(0);
   });
@@ -244,10 +289,26 @@ describe('web UI in Chromium', function () {
     await page.goto(`${server.base}/`);
     await waitForRows();
     await page.locator('#live-toggle').check({ force: true });
-    const fresh = special({ endpoint: '/v1/live-arrival', url: 'https://api.example.com/v1/live-arrival', status: 201, method: 'POST' }, 0);
-    await store.insertBatch([fresh]);
-    await page.locator(`tr.log-row[data-id="${idOf(fresh)}"]`).waitFor({ timeout: 10_000 });
-    expect((await rowIds())[0]).to.equal(idOf(fresh));
+    // Ingested the way production data arrives: an OTLP/JSON span through the receiver.
+    const receiver = await startOtlpHttpReceiver({ store, port: 0 });
+    const traceId = 'feedface'.repeat(4);
+    const spanId = 'c0ffee00c0ffee00';
+    const startNs = BigInt(Date.now()) * 1_000_000n;
+    const res = await fetch(`http://127.0.0.1:${receiver.port}/v1/traces`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'live-svc' } }] }, scopeSpans: [{ spans: [{
+        traceId, spanId, name: 'POST /v1/live-arrival', kind: 2, startTimeUnixNano: String(startNs), endTimeUnixNano: String(startNs + 7_000_000n),
+        attributes: [
+          { key: 'http.request.method', value: { stringValue: 'POST' } }, { key: 'url.path', value: { stringValue: '/v1/live-arrival' } },
+          { key: 'http.route', value: { stringValue: '/v1/live-arrival' } }, { key: 'http.response.status_code', value: { intValue: '201' } },
+        ],
+      }] }] }] }),
+    });
+    await receiver.close();
+    expect(res.status).to.equal(200);
+    await page.locator(`tr.log-row[data-id="${traceId}-${spanId}"]`).waitFor({ timeout: 10_000 });
+    expect((await rowIds())[0]).to.equal(`${traceId}-${spanId}`);
+    const fresh = special({ traceId, spanId, endpoint: '/v1/live-arrival', companyId: null, timestampUs: Number(startNs / 1000n) }, 0);
     expect(await page.locator('#live-state').textContent()).to.equal('Live');
     await page.locator('#live-toggle').uncheck({ force: true });
     records.unshift(fresh);
