@@ -1,11 +1,8 @@
 /** Small helpers shared by the benchmarks: statistics, formatting, temp stores. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client } from 'pg';
-import { openStore, type SqlStore } from '../src/store';
+import type { SqlStore } from '../src/store';
+import { createTestStore } from '../test/helpers/stores';
 
-export const PG_URL = process.env.AUDITSPAN_BENCH_PG ?? process.env.AUDITSPAN_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+export { PG_URL, pgReachable } from '../test/helpers/stores';
 
 export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -26,18 +23,6 @@ export function table(head: string[], rows: Array<Array<string | number>>): stri
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-export async function pgReachable(): Promise<boolean> {
-  const client = new Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 export interface BenchStore {
   store: SqlStore;
   url: string;
@@ -46,31 +31,8 @@ export interface BenchStore {
 
 /** A fresh store: a temp SQLite file, or a new PostgreSQL database dropped afterwards. */
 export async function freshStore(dialect: 'sqlite' | 'postgres'): Promise<BenchStore> {
-  if (dialect === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'auditspan-bench-'));
-    const url = join(dir, 'audit.db');
-    const store = await openStore({ url });
-    return { store, url, dispose: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
-  }
-  const name = `auditspan_bench_${Date.now().toString(36)}`;
-  const admin = new Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(PG_URL);
-  u.pathname = `/${name}`;
-  const url = u.toString();
-  const store = await openStore({ url });
-  return {
-    store, url,
-    dispose: async () => {
-      await store.close();
-      const c = new Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+  const t = await createTestStore(dialect);
+  return { store: t.store, url: t.url, dispose: t.cleanup };
 }
 
 export function dialects(pg: boolean): Array<'sqlite' | 'postgres'> {
