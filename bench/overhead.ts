@@ -19,6 +19,7 @@ import { fmt, freshStore, median, pgReachable, ratio, table } from './lib';
 
 const APP = join(__dirname, 'apps', 'api.cjs');
 const PLAIN_OTEL = join(__dirname, 'apps', 'plain-otel.mjs');
+const NO_DB = join(__dirname, 'apps', 'auditspan-no-db.cjs');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const FIXED_RATE = 500;
@@ -63,6 +64,10 @@ export async function run(): Promise<string> {
     {
       name: 'OpenTelemetry (spans discarded)',
       start: () => startApp({ instrumented: false, script: APP, env: { NODE_OPTIONS: `--import ${PLAIN_OTEL}` } }),
+    },
+    {
+      name: 'auditspan, rows discarded (no database)',
+      start: () => startApp({ instrumented: false, script: APP, env: { NODE_OPTIONS: `--require ${NO_DB}`, BENCH_AUDIT_CONTEXT: '1' } }),
     },
     {
       name: 'auditspan → SQLite',
