@@ -14,6 +14,8 @@ import type {
 /** Rows per INSERT statement: knex's SQLite multi-row insert fails beyond ~500 (NOTES.md). */
 const ROWS_PER_STATEMENT = 500;
 const FACET_LIMIT = 200;
+/** Facets are the values seen in the newest this-many matching rows. */
+const FACET_ROWS = 50_000;
 const EXPORT_PAGE = 1000;
 
 const UNAVAILABLE_CODES = new Set([
@@ -144,18 +146,28 @@ export class SqlStore implements Store {
   facets(filter: LogFilter): Promise<Facets> {
     return this.run('reading facets', async () => {
       const where = applyFilter(this.dialect, filter);
-      const top = async (column: string): Promise<unknown[]> =>
-        (await this.knex('logs')
-          .modify(where)
-          .whereNotNull(column)
-          .select({ v: column })
-          .count('* as n')
-          .groupBy(column)
-          .orderBy([{ column: 'n', order: 'desc' }, { column: 'v', order: 'asc' }])
-          .limit(FACET_LIMIT)).map((r: Record<string, unknown>) => r.v);
-      const [endpoints, tokens, methods, statuses] = await Promise.all([
-        top('endpoint'), top('token_name'), top('method'), top('status'),
-      ]);
+      // One grouped pass over the newest FACET_ROWS matching rows (read newest-first from an
+      // index, so the cost does not grow with the window), then the most frequent values of
+      // each column in JS.
+      const recent = this.knex('logs')
+        .modify(where)
+        .select({ e: 'endpoint', t: 'token_name', m: 'method', s: 'status' })
+        .orderBy([{ column: 'ts_us', order: 'desc' }, { column: 'id', order: 'desc' }])
+        .limit(FACET_ROWS)
+        .as('recent');
+      const groups = (await this.knex.from(recent)
+        .select('e', 't', 'm', 's')
+        .count('* as n')
+        .groupBy('e', 't', 'm', 's')) as Array<Record<string, unknown>>;
+      const top = (key: string): unknown[] => {
+        const counts = new Map<unknown, number>();
+        for (const g of groups) if (g[key] !== null) counts.set(g[key], (counts.get(g[key]) ?? 0) + Number(g.n));
+        return [...counts.entries()]
+          .sort((a, b) => b[1] - a[1] || (String(a[0]) < String(b[0]) ? -1 : String(a[0]) > String(b[0]) ? 1 : 0))
+          .slice(0, FACET_LIMIT)
+          .map(([v]) => v);
+      };
+      const [endpoints, tokens, methods, statuses] = [top('e'), top('t'), top('m'), top('s')];
       return {
         endpoints: (endpoints as string[]).sort(),
         tokens: (tokens as string[]).sort(),
