@@ -96,7 +96,7 @@ const MIGRATIONS: Migration[] = [
   {
     // The endpoint and token indexes carry the other common filter columns after (ts_us, id):
     // a combined filter (endpoint + status class + token) is then checked on the index entry,
-    // without reading the table row (SQLite p95 12 ms → 2 ms at 1 M rows).
+    // without reading the table row (SQLite, 1 M rows, in process: p95 5.7 ms → 2.2 ms).
     name: '003_wide_filter_indexes',
     async up(knex) {
       for (const [name, columns] of WIDE_INDEXES) {
