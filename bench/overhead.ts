@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { openStore } from '../src/store';
 import { startApp, type AppProcess } from '../test/instrumentation/app-process';
-import { fmt, freshStore, median, pgReachable, ratio, table } from './lib';
+import { dialects, fmt, freshStore, median, pgReachable, ratio, table } from './lib';
 
 const APP = join(__dirname, 'apps', 'api.cjs');
 const PLAIN_OTEL = join(__dirname, 'apps', 'plain-otel.mjs');
@@ -23,6 +23,7 @@ const NO_DB = join(__dirname, 'apps', 'auditspan-no-db.cjs');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const FIXED_RATE = 500;
+const CONNECTIONS = { peak: 16, fixed: 8, warm: 8 } as const;
 
 interface Variant {
   name: string;
@@ -34,11 +35,12 @@ interface Sample { rps: number; p50: number; p99: number; responses: number; err
 
 const charge = JSON.stringify({ amount: 4200, currency: 'eur', card: { number: '4242424242424242', cvc: '123' }, email: 'jane@example.com' });
 
-async function load(base: string, rate?: number, seconds = SECONDS): Promise<Sample> {
+async function load(base: string, mode: keyof typeof CONNECTIONS): Promise<Sample> {
+  const rate = mode === 'peak' ? undefined : mode === 'fixed' ? FIXED_RATE : 200;
   const result = await autocannon({
     url: base,
-    connections: rate ? 8 : 16,
-    duration: seconds,
+    connections: CONNECTIONS[mode],
+    duration: mode === 'warm' ? 2 : SECONDS,
     ...(rate ? { overallRate: rate } : {}),
     requests: [
       { method: 'GET', path: '/v1/customers/cus_1042?expand=invoices', headers: { authorization: 'Bearer sk_live_bench_1234567890' } },
@@ -69,19 +71,13 @@ export async function run(): Promise<string> {
       name: 'auditspan, rows discarded (no database)',
       start: () => startApp({ instrumented: false, script: APP, env: { NODE_OPTIONS: `--require ${NO_DB}`, BENCH_AUDIT_CONTEXT: '1' } }),
     },
-    {
-      name: 'auditspan → SQLite',
-      db: () => freshStore('sqlite').then(async (s) => { await s.store.close(); return { url: s.url, dispose: s.dispose }; }),
+    ...dialects(await pgReachable()).map((dialect): Variant => ({
+      name: `auditspan → ${dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`,
+      // A fresh, migrated database that the instrumented app opens itself.
+      db: () => freshStore(dialect).then(async (s) => { await s.store.close(); return { url: s.url, dispose: s.dispose }; }),
       start: (db) => startApp({ instrumented: true, script: APP, env: { AUDITSPAN_DB: db, BENCH_AUDIT_CONTEXT: '1' } }),
-    },
+    })),
   ];
-  if (await pgReachable()) {
-    variants.push({
-      name: 'auditspan → PostgreSQL',
-      db: () => freshStore('postgres').then(async (s) => { await s.store.close(); return { url: s.url, dispose: s.dispose }; }),
-      start: (db) => startApp({ instrumented: true, script: APP, env: { AUDITSPAN_DB: db, BENCH_AUDIT_CONTEXT: '1' } }),
-    });
-  }
 
   const peak = new Map<string, Sample[]>();
   const fixed = new Map<string, Sample[]>();
@@ -93,13 +89,13 @@ export async function run(): Promise<string> {
         const db = await v.db?.();
         const app = await v.start(db?.url);
         try {
-          const warm = await load(app.base, 200, 2); // warm up: JIT, connection pools, schema
-          const sample = await load(app.base, mode === 'fixed' ? FIXED_RATE : undefined);
+          const warm = await load(app.base, 'warm'); // JIT, connection pools, schema
+          const sample = await load(app.base, mode);
           await app.stop('SIGTERM');
           if (db) {
             // autocannon stops counting at the deadline with one request in flight per connection;
             // the server still answers (and records) those, so they may add up to that many rows.
-            const inFlight = (mode === 'fixed' ? 8 : 16) + 8;
+            const inFlight = CONNECTIONS[mode] + CONNECTIONS.warm;
             const rows = (await countRows(db.url)) - warm.responses;
             const ok = rows >= sample.responses && rows <= sample.responses + inFlight;
             rowCheck.push(`${v.name}, ${mode}, round ${round + 1}: ${fmt(sample.responses)} responses counted → ${fmt(rows)} rows` +
@@ -133,11 +129,11 @@ export async function run(): Promise<string> {
     `JSON body holding card data and an email), autocannon on the same 2-core machine, ${ROUNDS} interleaved rounds of`,
     `${SECONDS} s per variant and measure, medians. Ratios are against bare express in the same run.`,
     '',
-    `Peak throughput, 16 connections:`,
+    `Peak throughput, ${CONNECTIONS.peak} connections:`,
     '',
     table(['variant', 'req/s', 'vs bare'], peakRows),
     '',
-    `Latency at a fixed ${FIXED_RATE} req/s (8 connections):`,
+    `Latency at a fixed ${FIXED_RATE} req/s (${CONNECTIONS.fixed} connections):`,
     '',
     table(['variant', 'p50', 'vs bare', 'p99', 'vs bare'], fixedRows),
     '',

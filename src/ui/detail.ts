@@ -99,7 +99,7 @@ export class DetailPanel {
     link.addEventListener('click', async () => flashButton(link, await copyText(this.callbacks.permalink(id))));
     const trace = traceLink(this.traceUrlTemplate, log.traceId, log.spanId);
     head.appendChild(h('div', { class: 'detail-actions' }, curl, link,
-      trace ? h('a', { class: 'btn btn-sm', href: trace, target: '_blank', rel: 'noopener noreferrer', 'data-action': 'open-trace' }, 'Open in Jaeger ↗') : null));
+      trace ? h('a', { class: 'btn btn-sm', href: trace, target: '_blank', rel: 'noopener noreferrer', 'data-action': 'open-trace' }, `Open in ${traceTool(this.traceUrlTemplate)} ↗`) : null));
     return head;
   }
 
@@ -179,4 +179,9 @@ function payloadSection(title: string, field: string, payload: string | null, tr
       truncated ? h('span', { class: 'badge badge-truncated', title: 'The payload was cut at the size cap before storage' }, 'truncated') : null),
     h('pre', { class: 'code', 'data-field': field, tabindex: '0' }, h('code', null, text)));
   return h('section', { class: 'detail-section' }, details);
+}
+
+/** Names the trace UI the link template points at, for the button label. */
+function traceTool(template: string | null): string {
+  return template && /grafana|tempo/i.test(template) ? 'Grafana' : 'Jaeger';
 }
