@@ -6,7 +6,7 @@
 export { register, setAuditContext, AuditSampler, DEFAULT_IGNORE_PATHS } from './instrumentation';
 export type { RegisterOptions, AuditHandle, AuditContext } from './instrumentation';
 // Pieces for an existing OpenTelemetry setup (NodeSDK, a custom provider).
-export { AuditLogExporter, AuditSpanProcessor, RedactingSpanExporter, RecordWriter, toSpanInput } from './exporter';
+export { AuditLogExporter, AuditSpanProcessor, RedactingSpanExporter, RecordWriter, WorkerSpanProcessor, toSpanInput } from './exporter';
 export type { AuditLogExporterOptions, WriterOptions, WriterStats } from './exporter';
 // The one span → record mapping and its redaction.
 export { toAuditRecord, createRecordMapper, createRedactor, DEFAULT_SECRET_KEYS, DEFAULT_VALUE_PATTERNS, REDACTED } from './record';

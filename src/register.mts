@@ -3,7 +3,11 @@
 // starts auditing through the CommonJS entry.
 import { register } from 'node:module';
 import { createRequire } from 'node:module';
+import { isMainThread } from 'node:worker_threads';
 
-register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
-const require = createRequire(import.meta.url);
-require('./register.js');
+// Worker threads inherit `--import`: audit the process once, from its main thread.
+if (isMainThread) {
+  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+  const require = createRequire(import.meta.url);
+  require('./register.js');
+}

@@ -3,6 +3,7 @@
  * starts auditing from the environment (AUDITSPAN_*, OTEL_*) and flushes on
  * SIGTERM, SIGINT and before exit, so a graceful shutdown loses no request.
  */
+import { isMainThread } from 'node:worker_threads';
 import { ConfigError, loadConfig } from './config';
 import { register, type AuditHandle } from './instrumentation/register';
 
@@ -59,5 +60,6 @@ function installExitHooks(handle: AuditHandle): void {
   }
 }
 
-const handle = start();
+// Worker threads inherit `--import`/`-r`: audit the process once, from its main thread.
+const handle = isMainThread ? start() : undefined;
 if (handle) installExitHooks(handle);

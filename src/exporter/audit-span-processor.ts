@@ -33,6 +33,11 @@ export class AuditSpanProcessor implements SpanProcessor {
     return this.exporter.stats();
   }
 
+  /** See RecordWriter.releaseWhenIdle. */
+  releaseWhenIdle(): void {
+    this.exporter.releaseWhenIdle();
+  }
+
   forceFlush(timeoutMs?: number): Promise<void> {
     return this.exporter.forceFlush(timeoutMs);
   }

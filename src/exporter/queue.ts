@@ -26,13 +26,32 @@ export interface WriterOptions {
   lingerMs?: number;
   /** Where failures are reported, one line each (throttled). Default: OpenTelemetry diag + stderr. */
   report?: (message: string) => void;
+  /** Called after every write attempt, successful or not (the pipeline worker reports its counts then). */
+  onProgress?: () => void;
 }
 
 const MAX_BACKOFF_MS = 5000;
 
-function defaultReport(message: string): void {
+export function defaultReport(message: string): void {
   diag.warn(message);
   process.stderr.write(`auditspan: ${message}\n`);
+}
+
+/** At most one message per 10 s; the next one says how many were held back. */
+export function throttled(report: (message: string) => void): (message: string) => void {
+  let last = 0;
+  let suppressed = 0;
+  return (message) => {
+    const now = Date.now();
+    if (now - last < 10_000) {
+      suppressed += 1;
+      return;
+    }
+    const extra = suppressed > 0 ? ` (${suppressed} similar messages suppressed)` : '';
+    last = now;
+    suppressed = 0;
+    report(message + extra);
+  };
 }
 
 /**
@@ -48,20 +67,18 @@ export class RecordWriter {
   private backoffMs = 0;
   private releaseIdle = false;
   private storeReady: Promise<Store> | undefined;
-  private lastReport = 0;
-  private suppressed = 0;
   private waiters: Array<() => void> = [];
   private readonly counts = { accepted: 0, written: 0, dropped: 0, failedWrites: 0 };
   private readonly maxQueue: number;
   private readonly batchSize: number;
   private readonly lingerMs: number;
-  private readonly report: (message: string) => void;
+  private readonly warn: (message: string) => void;
 
   constructor(private readonly options: WriterOptions) {
     this.maxQueue = options.maxQueue ?? 50_000;
     this.batchSize = Math.min(options.batchSize ?? 500, 500);
     this.lingerMs = options.lingerMs ?? 100;
-    this.report = options.report ?? defaultReport;
+    this.warn = throttled(options.report ?? defaultReport);
     if (!Number.isInteger(this.maxQueue) || this.maxQueue < 1) throw new TypeError('auditspan: maxQueue must be a positive whole number');
   }
 
@@ -130,18 +147,6 @@ export class RecordWriter {
     await store?.close().catch(() => undefined);
   }
 
-  private warn(message: string): void {
-    const now = Date.now();
-    if (now - this.lastReport < 10_000) {
-      this.suppressed += 1;
-      return;
-    }
-    const extra = this.suppressed > 0 ? ` (${this.suppressed} similar messages suppressed)` : '';
-    this.lastReport = now;
-    this.suppressed = 0;
-    this.report(message + extra);
-  }
-
   private schedule(now = false): void {
     if (this.writing || this.size === 0) return;
     const delay = this.backoffMs > 0 ? this.backoffMs : now || this.size >= this.batchSize || this.waiters.length > 0 ? 0 : this.lingerMs;
@@ -180,11 +185,13 @@ export class RecordWriter {
           this.counts.failedWrites += 1;
           this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(100, this.backoffMs * 2));
           this.warn(`cannot write audit rows (${(err as Error).message.split('\n')[0]}); ${this.size} rows queued, retrying`);
+          this.options.onProgress?.();
           return;
         }
         this.head += batch.length;
         this.counts.written += batch.length;
         this.backoffMs = 0;
+        this.options.onProgress?.();
         if (this.head > 10_000 && this.head * 2 > this.queue.length) {
           this.queue = this.queue.slice(this.head);
           this.head = 0;

@@ -6,6 +6,7 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { AuditSpanProcessor } from '../exporter/audit-span-processor';
+import { WorkerSpanProcessor } from '../exporter/worker-span-processor';
 import { RedactingSpanExporter } from '../exporter/redacting-exporter';
 import type { WriterStats } from '../exporter/queue';
 import { DEFAULT_KEPT_HEADERS, DEFAULT_MAX_PAYLOAD_BYTES, type RecordOptions } from '../record';
@@ -82,15 +83,19 @@ export function register(options: RegisterOptions = {}): AuditHandle {
   const record: RecordOptions = { ...options.record, keepRequestHeaders: options.record?.keepRequestHeaders ?? headers };
 
   const processors: SpanProcessor[] = [];
-  let audit: AuditSpanProcessor | undefined;
-  if (options.store || options.db !== 'off') {
+  let audit: AuditSpanProcessor | WorkerSpanProcessor | undefined;
+  if (options.store || (options.db !== 'off' && record.redaction?.custom)) {
+    // A store object or a custom redaction function lives on this thread: map and write here.
     audit = new AuditSpanProcessor({
       store: options.store ?? (() => openStore({ url: options.db })),
       record,
       maxQueue: options.maxQueue,
     });
-    processors.push(audit);
+  } else if (options.db !== 'off') {
+    // The default: mapping, redaction and writes run on a worker thread (docs/architecture.md).
+    audit = new WorkerSpanProcessor({ db: options.db, record, maxQueue: options.maxQueue });
   }
+  if (audit) processors.push(audit);
   const forwardEnv = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
   const forward = options.forwardUrl === false ? undefined : options.forwardUrl ?? forwardEnv;
   if (forward) {
@@ -146,7 +151,7 @@ export function register(options: RegisterOptions = {}): AuditHandle {
       await sdk.shutdown();
     },
     stats: () => audit?.stats() ?? { accepted: 0, written: 0, dropped: 0, failedWrites: 0, queued: 0 },
-    releaseWhenIdle: () => audit?.exporter.releaseWhenIdle(),
+    releaseWhenIdle: () => audit?.releaseWhenIdle(),
   };
   active = handle;
   return handle;

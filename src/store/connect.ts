@@ -1,4 +1,5 @@
 import knexFactory, { type Knex } from 'knex';
+import type { SqliteDriver } from './types';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -35,7 +36,7 @@ const SQLITE_PRAGMAS = [
 /** Knex would print driver errors itself; the store reports them as named errors instead. */
 const quietLog = { warn() {}, error() {}, debug() {}, deprecate() {} };
 
-export function createKnex(parsed: ParsedDbUrl, poolSize = 10): Knex {
+export function createKnex(parsed: ParsedDbUrl, poolSize = 10, sqliteDriver: SqliteDriver = 'sqlite3'): Knex {
   if (parsed.dialect === 'postgres') {
     return knexFactory({
       client: 'pg',
@@ -47,7 +48,7 @@ export function createKnex(parsed: ParsedDbUrl, poolSize = 10): Knex {
     });
   }
   return knexFactory({
-    client: 'sqlite3',
+    client: sqliteDriver,
     connection: { filename: parsed.target },
     useNullAsDefault: true,
     // One connection: SQLite has one writer anyway, and a single connection
@@ -57,8 +58,17 @@ export function createKnex(parsed: ParsedDbUrl, poolSize = 10): Knex {
       min: 0,
       max: 1,
       idleTimeoutMillis: 5_000,
-      afterCreate: (conn: { exec(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) => {
-        conn.exec(SQLITE_PRAGMAS.join(';'), (err) => done(err, conn));
+      afterCreate: (conn: { exec(sql: string, cb?: (err: Error | null) => void): unknown }, done: (err: Error | null, conn: unknown) => void) => {
+        if (sqliteDriver === 'sqlite3') {
+          conn.exec(SQLITE_PRAGMAS.join(';'), (err) => done(err, conn));
+          return;
+        }
+        try {
+          conn.exec(SQLITE_PRAGMAS.join(';')); // better-sqlite3: synchronous
+          done(null, conn);
+        } catch (err) {
+          done(err as Error, conn);
+        }
       },
     },
     acquireConnectionTimeout: 10_000,

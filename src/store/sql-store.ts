@@ -5,10 +5,12 @@ import { decodeCursor, encodeCursor } from './cursor';
 import { ConflictError, NotFoundError, StoreError, StoreUnavailableError } from './errors';
 import { applyFilter } from './filter';
 import { MIGRATION_CONFIG } from './migrations';
+import { claimSqliteFile } from './sqlite-files';
 import { fromRow, keyFromRow, parseLogId, toRow, type KeyRow, type LogRow } from './rows';
 import { computeStats } from './stats';
+import type BetterSqlite3 from 'better-sqlite3';
 import type {
-  ApiKeyInfo, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView, Stats, StatsOptions, Store, StoredLog,
+  ApiKeyInfo, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView, SqliteDriver, Stats, StatsOptions, Store, StoredLog,
 } from './types';
 
 /** Rows per INSERT statement: knex's SQLite multi-row insert fails beyond ~500 (NOTES.md). */
@@ -43,14 +45,46 @@ export function toStoreError(err: unknown, what: string): StoreError {
   return unavailable ? new StoreUnavailableError(message, { cause: err }) : new StoreError(message, { cause: err });
 }
 
+type Row = ReturnType<typeof toRow>;
+const ROW_COLUMNS = Object.keys(toRow({} as AuditRecord, 0)) as Array<keyof Row>;
+const INSERT_SQL =
+  `INSERT INTO logs (${ROW_COLUMNS.join(', ')}) VALUES (${ROW_COLUMNS.map(() => '?').join(', ')}) ` +
+  'ON CONFLICT (trace_id, span_id) DO NOTHING';
+const insertsByConnection = new WeakMap<BetterSqlite3.Database, (rows: Row[]) => number>();
+
+/**
+ * better-sqlite3's fastest write path (NOTES.md): one prepared single-row statement, run per
+ * row inside one transaction; returns the rows inserted (duplicates are ignored).
+ */
+function preparedInsert(db: BetterSqlite3.Database): (rows: Row[]) => number {
+  let insert = insertsByConnection.get(db);
+  if (!insert) {
+    const statement = db.prepare(INSERT_SQL);
+    insert = db.transaction((rows: Row[]) => {
+      let inserted = 0;
+      for (const row of rows) {
+        // SQLite has no boolean type; better-sqlite3 binds numbers only.
+        inserted += statement.run(ROW_COLUMNS.map((c) => (typeof row[c] === 'boolean' ? Number(row[c]) : row[c]))).changes;
+      }
+      return inserted;
+    });
+    insertsByConnection.set(db, insert);
+  }
+  return insert;
+}
+
 export class SqlStore implements Store {
   readonly dialect: Dialect;
   private readonly knex: Knex;
   private closed = false;
+  private readonly preparedInserts: boolean;
+  private readonly releaseFile: () => void;
 
-  constructor(parsed: ParsedDbUrl, poolSize?: number) {
+  constructor(parsed: ParsedDbUrl, poolSize?: number, sqliteDriver: SqliteDriver = 'sqlite3') {
     this.dialect = parsed.dialect;
-    this.knex = createKnex(parsed, poolSize);
+    this.releaseFile = parsed.dialect === 'sqlite' ? claimSqliteFile(parsed.target, sqliteDriver) : () => {};
+    this.knex = createKnex(parsed, poolSize, sqliteDriver);
+    this.preparedInserts = parsed.dialect === 'sqlite' && sqliteDriver === 'better-sqlite3';
   }
 
   private async run<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -83,6 +117,18 @@ export class SqlStore implements Store {
 
   insertBatch(records: readonly AuditRecord[]): Promise<InsertResult> {
     if (records.length === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
+    if (this.preparedInserts) {
+      return this.run('writing audit rows', async () => {
+        const conn = (await this.knex.client.acquireConnection()) as BetterSqlite3.Database;
+        try {
+          const now = Date.now();
+          const inserted = preparedInsert(conn)(records.map((r) => toRow(r, now)));
+          return { inserted, duplicates: records.length - inserted };
+        } finally {
+          await this.knex.client.releaseConnection(conn);
+        }
+      });
+    }
     return this.run('writing audit rows', () =>
       this.knex.transaction(async (trx) => {
         const now = Date.now();
@@ -290,6 +336,10 @@ export class SqlStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.knex.destroy();
+    try {
+      await this.knex.destroy();
+    } finally {
+      this.releaseFile();
+    }
   }
 }

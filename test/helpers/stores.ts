@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { openStore, type SqlStore } from '../../src/store';
+import { openStore, type SqlStore, type SqliteDriver } from '../../src/store';
 
 /** The PostgreSQL server the tests use: AUDITSPAN_TEST_PG, else the machine's default. */
 export const PG_URL = process.env.AUDITSPAN_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -34,11 +34,11 @@ export interface TestStore {
 }
 
 /** A fresh, isolated store: a temp SQLite file, or a new PostgreSQL database created for it. */
-export async function createTestStore(dialect: 'sqlite' | 'postgres'): Promise<TestStore> {
+export async function createTestStore(dialect: 'sqlite' | 'postgres', sqliteDriver?: SqliteDriver): Promise<TestStore> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'auditspan-test-'));
     const url = join(dir, 'audit.db');
-    const store = await openStore({ url });
+    const store = await openStore({ url, sqliteDriver });
     return {
       store, url,
       async cleanup() {
@@ -75,12 +75,14 @@ export interface StoreContext {
 }
 
 /**
- * Runs a suite once per database: SQLite always, PostgreSQL when it answers
- * (always in CI). Each run gets its own fresh store.
+ * Runs a suite once per database: SQLite with each driver (sqlite3 serves queries,
+ * better-sqlite3 the pipeline worker's writes), PostgreSQL when it answers (always in CI).
+ * Each run gets its own fresh store.
  */
 export function forEachStore(title: string, suite: (ctx: StoreContext) => void): void {
-  for (const dialect of ['sqlite', 'postgres'] as const) {
-    describe(`${title} [${dialect}]`, function () {
+  const runs = [['sqlite'], ['sqlite', 'better-sqlite3'], ['postgres']] as Array<['sqlite' | 'postgres', SqliteDriver?]>;
+  for (const [dialect, driver] of runs) {
+    describe(`${title} [${driver ? `${dialect}, ${driver}` : dialect}]`, function () {
       let current: TestStore | undefined;
       before(async function () {
         if (dialect === 'postgres' && !(await pgReachable())) {
@@ -88,7 +90,7 @@ export function forEachStore(title: string, suite: (ctx: StoreContext) => void):
           console.warn(`    (skipped: PostgreSQL at ${PG_URL} is not reachable; set AUDITSPAN_TEST_PG)`);
           this.skip();
         }
-        current = await createTestStore(dialect);
+        current = await createTestStore(dialect, driver);
       });
       after(async () => {
         await current?.cleanup();

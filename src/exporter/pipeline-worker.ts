@@ -1,0 +1,74 @@
+/**
+ * The audit pipeline's worker thread: receives spans copied off the app's thread, maps and
+ * redacts them, and writes the rows through the bounded, retrying RecordWriter. Started by
+ * WorkerSpanProcessor; never loaded on the app's own thread.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createRecordMapper, type AuditRecord } from '../record';
+import type { Attributes } from '../record/types';
+import { openStore } from '../store';
+import { fromWireSpan } from './convert';
+import type { FromWorker, PipelineConfig, ToWorker } from './pipeline-protocol';
+import { RecordWriter } from './queue';
+
+const port = parentPort;
+if (!port) throw new Error('auditspan: pipeline-worker runs only as a worker thread');
+
+const config = workerData as PipelineConfig;
+const post = (message: FromWorker): void => port.postMessage(message);
+
+let received = 0;
+let unmapped = 0;
+let resource: Attributes = {};
+
+const map = createRecordMapper(config.record);
+const writer = new RecordWriter({
+  // Blocking is harmless on this thread, so SQLite takes its fastest driver (docs/architecture.md).
+  store: () => openStore({ url: config.db, sqliteDriver: 'better-sqlite3' }),
+  maxQueue: config.maxQueue,
+  report: (message) => post({ t: 'report', message }),
+  onProgress: () => postStats(),
+});
+
+function postStats(): void {
+  post({ t: 'stats', received, unmapped, ...writer.stats() });
+}
+
+function answer(id: number, work: Promise<void>): void {
+  work.then(
+    () => post({ t: 'done', id }),
+    (err: unknown) => post({ t: 'done', id, error: (err as Error).message }),
+  );
+}
+
+port.on('message', (message: ToWorker) => {
+  switch (message.t) {
+    case 'spans': {
+      if (message.resource) resource = message.resource;
+      const records: AuditRecord[] = [];
+      for (const wire of message.spans) {
+        try {
+          const record = map(fromWireSpan(wire, resource));
+          if (record) records.push(record);
+          else unmapped += 1;
+        } catch {
+          // A span that cannot be mapped is not a row (as in AuditSpanProcessor).
+          unmapped += 1;
+        }
+      }
+      received += message.spans.length;
+      writer.add(records);
+      postStats();
+      break;
+    }
+    case 'flush':
+      answer(message.id, writer.flush(message.timeoutMs));
+      break;
+    case 'close':
+      answer(message.id, writer.close(message.timeoutMs));
+      break;
+    case 'release':
+      writer.releaseWhenIdle();
+      break;
+  }
+});
