@@ -1,5 +1,5 @@
 /** Small helpers shared by the benchmarks: statistics, formatting, temp stores. */
-import type { SqlStore } from '../src/store';
+import type { SqlStore, SqliteDriver } from '../src/store';
 import { createTestStore } from '../test/helpers/stores';
 
 export { PG_URL, pgReachable } from '../test/helpers/stores';
@@ -30,8 +30,8 @@ export interface BenchStore {
 }
 
 /** A fresh store: a temp SQLite file, or a new PostgreSQL database dropped afterwards. */
-export async function freshStore(dialect: 'sqlite' | 'postgres'): Promise<BenchStore> {
-  const t = await createTestStore(dialect);
+export async function freshStore(dialect: 'sqlite' | 'postgres', sqliteDriver?: SqliteDriver): Promise<BenchStore> {
+  const t = await createTestStore(dialect, sqliteDriver);
   return { store: t.store, url: t.url, dispose: t.cleanup };
 }
 

@@ -68,7 +68,7 @@ export async function run(): Promise<string> {
       start: () => startApp({ instrumented: false, script: APP, env: { NODE_OPTIONS: `--import ${PLAIN_OTEL}` } }),
     },
     {
-      name: 'auditspan, rows discarded (no database)',
+      name: 'auditspan, in-thread pipeline, rows discarded',
       start: () => startApp({ instrumented: false, script: APP, env: { NODE_OPTIONS: `--require ${NO_DB}`, BENCH_AUDIT_CONTEXT: '1' } }),
     },
     ...dialects(await pgReachable()).map((dialect): Variant => ({
