@@ -42,4 +42,19 @@ describe('the package as users load it', function () {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('applies a custom redaction function given to register() (the pipeline then runs on the app thread)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'auditspan-pkg-'));
+    try {
+      const db = join(dir, 'audit.db');
+      const { stdout } = await run(process.execPath, [join(ROOT, 'test', 'fixtures', 'apps', 'library-user.cjs')], {
+        env: { PATH: process.env.PATH, DB: db, CUSTOM_REDACTION: '1' }, timeout: 20_000,
+      });
+      const rows = JSON.parse(stdout) as Array<Record<string, unknown>>;
+      // The fixture's custom function upper-cases every string that reaches it, such as the URL.
+      expect(rows.map((r) => new URL(String(r.url)).pathname)).to.deep.equal(['/FAIL', '/OK']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
