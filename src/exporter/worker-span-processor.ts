@@ -191,7 +191,8 @@ export class WorkerSpanProcessor implements SpanProcessor {
     if (!now && Date.now() < this.restartAt) return undefined;
     const script = workerScript();
     try {
-      // execArgv: [] — the app's `--import auditspan/register` must not run again in the worker.
+      // None of the app's node flags. (Preloads such as `--import auditspan/register` still run in
+      // workers; the register entry checks isMainThread and does nothing there.)
       this.worker = new Worker(script.file, { eval: script.eval, workerData: this.config, execArgv: [] });
     } catch (err) {
       this.restartAt = Date.now() + RESTART_DELAY_MS;
