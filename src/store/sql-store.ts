@@ -46,9 +46,10 @@ export function toStoreError(err: unknown, what: string): StoreError {
 }
 
 type Row = ReturnType<typeof toRow>;
-const ROW_COLUMNS = Object.keys(toRow({} as AuditRecord, 0)) as Array<keyof Row>;
+/** The columns `toRow` fills, in its order (derived from it, so the two cannot drift apart). */
+const ROW_COLUMNS = Object.keys(toRow({} as AuditRecord, 0));
 const INSERT_SQL =
-  `INSERT INTO logs (${ROW_COLUMNS.join(', ')}) VALUES (${ROW_COLUMNS.map(() => '?').join(', ')}) ` +
+  `INSERT INTO logs (${ROW_COLUMNS.join(', ')}) VALUES (${ROW_COLUMNS.map((c) => `@${c}`).join(', ')}) ` +
   'ON CONFLICT (trace_id, span_id) DO NOTHING';
 const insertsByConnection = new WeakMap<BetterSqlite3.Database, (rows: Row[]) => number>();
 
@@ -62,10 +63,8 @@ function preparedInsert(db: BetterSqlite3.Database): (rows: Row[]) => number {
     const statement = db.prepare(INSERT_SQL);
     insert = db.transaction((rows: Row[]) => {
       let inserted = 0;
-      for (const row of rows) {
-        // SQLite has no boolean type; better-sqlite3 binds numbers only.
-        inserted += statement.run(ROW_COLUMNS.map((c) => (typeof row[c] === 'boolean' ? Number(row[c]) : row[c]))).changes;
-      }
+      // SQLite has no boolean type, and better-sqlite3 binds numbers only.
+      for (const row of rows) inserted += statement.run({ ...row, truncated: Number(row.truncated) }).changes;
       return inserted;
     });
     insertsByConnection.set(db, insert);

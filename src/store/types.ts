@@ -143,8 +143,9 @@ export interface StoreOptions {
   poolSize?: number;
   /**
    * SQLite driver. `sqlite3` (default) runs statements on libuv's thread pool; `better-sqlite3`
-   * writes faster (1.4× into the fully indexed table) but blocks the calling thread for every statement, so auditspan uses
-   * it only on its pipeline worker thread, never on an app's or the server's request thread.
+   * writes faster (1.4× into the fully indexed table) but blocks the calling thread for every
+   * statement, so auditspan uses it only on its pipeline worker thread, never on an app's or
+   * the server's request thread.
    */
   sqliteDriver?: SqliteDriver;
 }
