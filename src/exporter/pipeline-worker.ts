@@ -27,17 +27,37 @@ const writer = new RecordWriter({
   store: () => openStore({ url: config.db, sqliteDriver: 'better-sqlite3' }),
   maxQueue: config.maxQueue,
   report: (message) => post({ t: 'report', message }),
-  onProgress: () => postStats(),
+  onProgress: () => scheduleStats(),
 });
 
+/**
+ * Counts go back to the app's thread at most every STATS_MS (each message costs that thread
+ * an event), and always just before a flush or close is answered, so that the answer and the
+ * counts agree.
+ */
+const STATS_MS = 50;
+let statsTimer: NodeJS.Timeout | undefined;
+
 function postStats(): void {
+  if (statsTimer) clearTimeout(statsTimer);
+  statsTimer = undefined;
   post({ t: 'stats', received, unmapped, ...writer.stats() });
+}
+
+function scheduleStats(): void {
+  statsTimer ??= setTimeout(postStats, STATS_MS);
 }
 
 function answer(id: number, work: Promise<void>): void {
   work.then(
-    () => post({ t: 'done', id }),
-    (err: unknown) => post({ t: 'done', id, error: (err as Error).message }),
+    () => {
+      postStats();
+      post({ t: 'done', id });
+    },
+    (err: unknown) => {
+      postStats();
+      post({ t: 'done', id, error: (err as Error).message });
+    },
   );
 }
 
@@ -58,7 +78,7 @@ port.on('message', (message: ToWorker) => {
       }
       received += message.spans.length;
       writer.add(records);
-      postStats();
+      scheduleStats();
       break;
     }
     case 'flush':

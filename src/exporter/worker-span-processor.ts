@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { SpanKind, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { RecordOptions } from '../record';
-import { parseDbUrl } from '../store/connect';
+import { parseDbUrl } from '../store/url';
 import { claimSqliteFile } from '../store/sqlite-files';
 import type { Attributes } from '../record/types';
 import { toWireSpan, type WireSpan } from './convert';

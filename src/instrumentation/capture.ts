@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import * as zlib from 'node:zlib';
 import type { Span } from '@opentelemetry/api';
 
@@ -7,17 +7,36 @@ interface Capture {
   chunks: Buffer[];
   kept: number;
   size: number;
-  /** False once we know the bytes are not wanted (multipart, 2xx response). */
+  limit: number;
+  /** False once we know the bytes are not wanted (multipart). */
   enabled: boolean;
 }
 
+/**
+ * Per-request state, one symbol property each on the request and the response:
+ * - a number: capture requested with this limit, nothing seen yet (no object allocated for a
+ *   GET, nor for a 2xx response);
+ * - a Capture: bytes are being copied;
+ * - false (response only): the status said "not kept", later writes are passed straight on.
+ */
 const REQUEST = Symbol('auditspan.request.capture');
 const RESPONSE = Symbol('auditspan.response.capture');
 
-type WithCapture<T> = T & { [REQUEST]?: Capture; [RESPONSE]?: Capture };
+type State = number | Capture | false | undefined;
+type WithCapture<T> = T & { [REQUEST]?: State; [RESPONSE]?: State };
 
-function newCapture(enabled: boolean): Capture {
-  return { chunks: [], kept: 0, size: 0, enabled };
+const ATTR = {
+  requestBody: 'auditspan.request.body',
+  requestSize: 'auditspan.request.body.size',
+  requestTruncated: 'auditspan.request.body.truncated',
+  responseBody: 'auditspan.response.body',
+  responseSize: 'auditspan.response.body.size',
+  responseTruncated: 'auditspan.response.body.truncated',
+  responseType: 'auditspan.response.content_type',
+} as const;
+
+function newCapture(limit: number, enabled: boolean): Capture {
+  return { chunks: [], kept: 0, size: 0, limit, enabled };
 }
 
 function toBuffer(chunk: unknown, encoding?: unknown): Buffer | undefined {
@@ -27,74 +46,105 @@ function toBuffer(chunk: unknown, encoding?: unknown): Buffer | undefined {
   return undefined;
 }
 
-function copy(c: Capture, limit: number, chunk: unknown, encoding?: unknown): void {
+function copy(c: Capture, chunk: unknown, encoding?: unknown): void {
   const buf = toBuffer(chunk, encoding);
   if (!buf) return;
   c.size += buf.length;
-  if (!c.enabled || c.kept >= limit) return;
-  const part = buf.length <= limit - c.kept ? Buffer.from(buf) : Buffer.from(buf.subarray(0, limit - c.kept));
+  if (!c.enabled || c.kept >= c.limit) return;
+  const part = buf.length <= c.limit - c.kept ? Buffer.from(buf) : Buffer.from(buf.subarray(0, c.limit - c.kept));
   c.chunks.push(part);
   c.kept += part.length;
 }
 
-/**
- * Copies request body chunks as they are emitted. Wrapping `emit` (instead of
- * adding a 'data' listener) leaves the stream's flowing state alone, so the app
- * reads the body exactly as without auditspan (NOTES.md: a 'data' listener lost
- * bodies behind async middleware).
- */
-export function captureRequest(req: IncomingMessage, limit: number): void {
-  const contentType = String(req.headers['content-type'] ?? '');
-  const capture = newCapture(!/^multipart\//i.test(contentType));
-  (req as WithCapture<IncomingMessage>)[REQUEST] = capture;
-  const originalEmit = req.emit;
-  // `arguments` passed through as is: no array built for every event the request emits.
-  req.emit = function emit(this: IncomingMessage, event: string | symbol): boolean {
-    if (event === 'data') {
-      try {
-        copy(capture, limit, arguments[1]);
-      } catch {
-        // never break the stream
-      }
-    }
-    return originalEmit.apply(this, arguments as unknown as Parameters<typeof originalEmit>);
-  } as typeof req.emit;
+function onRequestData(req: WithCapture<IncomingMessage>, state: number | Capture, chunk: unknown): void {
+  let capture = state;
+  if (typeof capture === 'number') {
+    capture = newCapture(capture, !/^multipart\//i.test(String(req.headers['content-type'] ?? '')));
+    req[REQUEST] = capture;
+  }
+  copy(capture, chunk);
 }
 
+/** Decides at the first write, when the status is known, whether the response is kept. */
+function onResponseBytes(res: WithCapture<ServerResponse>, state: number | Capture, chunk: unknown, encoding: unknown): void {
+  let capture = state;
+  if (typeof capture === 'number') {
+    if (res.statusCode < 400) {
+      res[RESPONSE] = false;
+      return;
+    }
+    capture = newCapture(capture, true);
+    res[RESPONSE] = capture;
+  }
+  copy(capture, chunk, encoding);
+}
+
+let installed = false;
+
 /**
- * Copies response bytes for failures only. `write`/`end` are wrapped with every
- * argument passed through and the original return value kept (backpressure);
- * the decision is taken at the first write, when the status is known.
+ * Patches, once per process, the three methods body capture needs: `IncomingMessage#emit`
+ * (request 'data' chunks are copied as they pass, so the stream's flowing state is never
+ * touched: NOTES.md, a 'data' listener lost bodies behind async middleware) and
+ * `ServerResponse#write`/`#end` (every argument passed through and the original's return value
+ * kept, for backpressure). Objects that carry no capture state, such as the responses of the
+ * app's outgoing requests, cost one property read. Patching the prototypes instead of wrapping
+ * each request's methods keeps every request and response object in its usual shape and
+ * allocates nothing for a request without a body or a 2xx response.
  */
+export function installBodyCapture(): void {
+  if (installed) return;
+  installed = true;
+  const emit = IncomingMessage.prototype.emit;
+  IncomingMessage.prototype.emit = function auditspanEmit(this: WithCapture<IncomingMessage>, event: string | symbol): boolean {
+    if (event === 'data') {
+      const state = this[REQUEST];
+      if (state !== undefined && state !== false) {
+        try {
+          onRequestData(this, state, arguments[1]);
+        } catch {
+          // never break the stream
+        }
+      }
+    }
+    // `arguments` passed through as is: no array built for every event a message emits.
+    return emit.apply(this, arguments as unknown as Parameters<typeof emit>);
+  } as typeof emit;
+
+  const write = ServerResponse.prototype.write;
+  ServerResponse.prototype.write = function auditspanWrite(this: WithCapture<ServerResponse>, chunk: unknown, encoding?: unknown): boolean {
+    const state = this[RESPONSE];
+    if (state !== undefined && state !== false) {
+      try {
+        onResponseBytes(this, state, chunk, encoding);
+      } catch {
+        // never break the response
+      }
+    }
+    return write.apply(this, arguments as unknown as Parameters<typeof write>);
+  } as typeof write;
+
+  const end = ServerResponse.prototype.end;
+  ServerResponse.prototype.end = function auditspanEnd(this: WithCapture<ServerResponse>, chunk?: unknown, encoding?: unknown): ServerResponse {
+    const state = this[RESPONSE];
+    if (state !== undefined && state !== false) {
+      try {
+        onResponseBytes(this, state, typeof chunk === 'function' ? undefined : chunk, encoding);
+      } catch {
+        // never break the response
+      }
+    }
+    return end.apply(this, arguments as unknown as Parameters<typeof end>);
+  } as typeof end;
+}
+
+/** Starts copying this request's body chunks (up to `limit` bytes) as the app reads them. */
+export function captureRequest(req: IncomingMessage, limit: number): void {
+  (req as WithCapture<IncomingMessage>)[REQUEST] = limit;
+}
+
+/** Starts watching this response: its bytes are copied (up to `limit`) only for a failure status. */
 export function captureResponse(res: ServerResponse, limit: number): void {
-  const capture = newCapture(true);
-  let decided = false;
-  (res as WithCapture<ServerResponse>)[RESPONSE] = capture;
-  const decide = (): void => {
-    if (decided) return;
-    decided = true;
-    capture.enabled = res.statusCode >= 400;
-  };
-  const originalWrite = res.write;
-  const originalEnd = res.end;
-  res.write = function write(this: ServerResponse, chunk: unknown, ...rest: unknown[]): boolean {
-    try {
-      decide();
-      copy(capture, limit, chunk, rest[0]);
-    } catch {
-      // never break the response
-    }
-    return (originalWrite as (...a: unknown[]) => boolean).apply(this, [chunk, ...rest]);
-  } as typeof res.write;
-  res.end = function end(this: ServerResponse, ...args: unknown[]): ServerResponse {
-    try {
-      decide();
-      if (typeof args[0] !== 'function') copy(capture, limit, args[0], args[1]);
-    } catch {
-      // never break the response
-    }
-    return (originalEnd as (...a: unknown[]) => ServerResponse).apply(this, args);
-  } as typeof res.end;
+  (res as WithCapture<ServerResponse>)[RESPONSE] = limit;
 }
 
 /** Decodes gzip/deflate/br bytes, bounded; a cut stream yields what was decodable. */
@@ -106,45 +156,42 @@ function decode(bytes: Buffer, encoding: string, limit: number): Buffer | null {
     if (enc === 'gzip' || enc === 'x-gzip') return zlib.gunzipSync(bytes, opts);
     if (enc === 'deflate') return zlib.inflateSync(bytes, opts);
     if (enc === 'br') return zlib.brotliDecompressSync(bytes, { maxOutputLength: limit, finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH });
-  } catch (err) {
-    // Output over the limit: keep nothing rather than a wrong prefix.
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return null;
+  } catch {
+    // Output over the limit, or not what the header says: keep nothing rather than a wrong prefix.
     return null;
   }
   return null;
 }
 
-function toAttributes(
-  capture: Capture | undefined,
-  encoding: string,
-  limit: number,
-  prefix: 'auditspan.request' | 'auditspan.response',
-): Record<string, string | number | boolean> {
-  if (!capture || capture.size === 0) return {};
-  const out: Record<string, string | number | boolean> = { [`${prefix}.body.size`]: capture.size };
-  if (!capture.enabled) {
-    if (prefix === 'auditspan.request') out[`${prefix}.body`] = '';
-    return out;
+function setBody(span: Span, c: Capture, encoding: unknown, body: string, size: string, truncated: string): void {
+  span.setAttribute(size, c.size);
+  if (!c.enabled) {
+    // Not kept (multipart): the size says that there was a body.
+    if (body === ATTR.requestBody) span.setAttribute(body, '');
+    return;
   }
-  const raw = Buffer.concat(capture.chunks);
-  const decoded = decode(raw, encoding, limit);
+  const raw = c.chunks.length === 1 ? c.chunks[0] : Buffer.concat(c.chunks);
+  const enc = encoding === undefined ? '' : String(encoding);
+  const decoded = decode(raw, enc, c.limit);
   if (decoded === null) {
-    out[`${prefix}.body`] = `[${encoding} body, ${capture.size} bytes]`;
-    return out;
+    span.setAttribute(body, `[${enc} body, ${c.size} bytes]`);
+    return;
   }
-  out[`${prefix}.body`] = decoded.toString('utf8');
-  if (capture.kept < capture.size || decoded.length >= limit) out[`${prefix}.body.truncated`] = true;
-  return out;
+  span.setAttribute(body, decoded.toString('utf8'));
+  if (c.kept < c.size || decoded.length >= c.limit) span.setAttribute(truncated, true);
 }
 
 /** Puts what was captured on the SERVER span; runs before the span ends. */
-export function applyCapturedBodies(span: Span, req: IncomingMessage, res: ServerResponse, limit: number): void {
-  const reqCapture = (req as WithCapture<IncomingMessage>)[REQUEST];
-  const resCapture = (res as WithCapture<ServerResponse>)[RESPONSE];
-  span.setAttributes(toAttributes(reqCapture, String(req.headers['content-encoding'] ?? ''), limit, 'auditspan.request'));
-  if (res.statusCode >= 400) {
-    span.setAttributes(toAttributes(resCapture, String(res.getHeader('content-encoding') ?? ''), limit, 'auditspan.response'));
-    const type = res.getHeader('content-type');
-    if (type !== undefined) span.setAttribute('auditspan.response.content_type', String(type));
+export function applyCapturedBodies(span: Span, req: IncomingMessage, res: ServerResponse): void {
+  const reqState = (req as WithCapture<IncomingMessage>)[REQUEST];
+  if (typeof reqState === 'object' && reqState.size > 0) {
+    setBody(span, reqState, req.headers['content-encoding'], ATTR.requestBody, ATTR.requestSize, ATTR.requestTruncated);
   }
+  if (res.statusCode < 400) return;
+  const resState = (res as WithCapture<ServerResponse>)[RESPONSE];
+  if (typeof resState === 'object' && resState.size > 0) {
+    setBody(span, resState, res.getHeader('content-encoding'), ATTR.responseBody, ATTR.responseSize, ATTR.responseTruncated);
+  }
+  const type = res.getHeader('content-type');
+  if (type !== undefined) span.setAttribute(ATTR.responseType, String(type));
 }

@@ -10,10 +10,10 @@ import { WorkerSpanProcessor } from '../exporter/worker-span-processor';
 import { RedactingSpanExporter } from '../exporter/redacting-exporter';
 import type { WriterStats } from '../exporter/queue';
 import { DEFAULT_KEPT_HEADERS, DEFAULT_MAX_PAYLOAD_BYTES, type RecordOptions } from '../record';
-import { openStore } from '../store';
 import type { Store } from '../store/types';
 import { AuditSampler } from './sampler';
-import { applyCapturedBodies, captureRequest, captureResponse } from './capture';
+import { applyCapturedBodies, captureRequest, captureResponse, installBodyCapture } from './capture';
+import { installRouteCapture, routeTemplate } from './route';
 
 export interface RegisterOptions {
   /** SQLite path or postgres:// URL; `off` records nothing locally (forwarding only). Default `./auditspan.db`. */
@@ -63,6 +63,11 @@ function tracesUrl(url: string): string {
   return /\/v1\/traces\/?$/.test(url) ? url : `${url.replace(/\/+$/, '')}/v1/traces`;
 }
 
+/** The attributes set so far on an SDK span (the API's Span type does not show them). */
+function attributesOf(span: Span): Readonly<Record<string, unknown>> {
+  return (span as unknown as { attributes?: Record<string, unknown> }).attributes ?? {};
+}
+
 let active: AuditHandle | undefined;
 
 /**
@@ -87,7 +92,8 @@ export function register(options: RegisterOptions = {}): AuditHandle {
   if (options.store || (options.db !== 'off' && record.redaction?.custom)) {
     // A store object or a custom redaction function lives on this thread: map and write here.
     audit = new AuditSpanProcessor({
-      store: options.store ?? (() => openStore({ url: options.db })),
+      // Loaded on demand: the default (worker) pipeline keeps the database drivers off this thread.
+      store: options.store ?? (async () => (require('../store') as typeof import('../store')).openStore({ url: options.db })),
       record,
       maxQueue: options.maxQueue,
     });
@@ -106,6 +112,7 @@ export function register(options: RegisterOptions = {}): AuditHandle {
     process.stderr.write('auditspan: AUDITSPAN_DB=off and no OTEL_EXPORTER_OTLP_ENDPOINT: requests are not recorded anywhere\n');
   }
 
+  const expressSpans = Boolean(forward);
   const http = new HttpInstrumentation({
     ignoreIncomingRequestHook: (req) => ignore.has(pathOf(req.url)),
     headersToSpanAttributes: { server: { requestHeaders: headers } },
@@ -124,17 +131,26 @@ export function register(options: RegisterOptions = {}): AuditHandle {
     applyCustomAttributesOnSpan: (span, request, response) => {
       if (!('setHeader' in response)) return;
       const req = request as IncomingMessage;
-      applyCapturedBodies(span, req, response as ServerResponse, captureLimit);
+      applyCapturedBodies(span, req, response as ServerResponse);
+      // With ExpressInstrumentation on, instrumentation-http has set http.route already.
+      const route = expressSpans ? undefined : routeTemplate(req);
+      if (route !== undefined) span.setAttribute('http.route', route);
       // instrumentation-http trusts X-Forwarded-For; an audit log must not, unless told to.
-      if (!options.trustProxy && req.socket?.remoteAddress) span.setAttribute('client.address', req.socket.remoteAddress);
+      const peer = options.trustProxy ? undefined : req.socket?.remoteAddress;
+      if (peer && attributesOf(span)['client.address'] !== peer) span.setAttribute('client.address', peer);
     },
   });
 
+  installBodyCapture();
+  installRouteCapture();
   const sdk = new NodeSDK({
     serviceName: options.serviceName,
     sampler: new AuditSampler(),
     spanProcessors: processors,
-    instrumentations: [http, new ExpressInstrumentation()],
+    // The route template comes from express's own `req.route` (./route.ts). Express's layer
+    // spans are made only when spans leave the process: the audit row never reads them, and a
+    // span per middleware costs more than all of auditspan's own work (docs/benchmarks.md).
+    instrumentations: expressSpans ? [http, new ExpressInstrumentation()] : [http],
     // NodeSDK otherwise starts OTLP metric and log exporters aimed at localhost:4318 (auditspan's
     // own receiver port) and waits ~9 s for them at shutdown. Traces only, unless the user's
     // environment asks for metrics or logs.

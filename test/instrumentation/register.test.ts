@@ -28,6 +28,8 @@ const REQUESTS: Array<{ name: string; path: string; init?: RequestInit }> = [
   { name: '422', path: '/validate', init: { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: SECRETS.email, password: SECRETS.password }) } },
   { name: 'streamed 500', path: '/stream-fail' },
   { name: '401', path: '/items/1', init: { headers: { authorization: 'Bearer wrong' } } },
+  { name: 'mounted router', path: '/v1/orders/7' },
+  { name: 'mounted router, error handler answers', path: '/v1/orders/8', init: { method: 'DELETE' } },
 ];
 
 async function call(base: string, path: string, init?: RequestInit): Promise<Answer> {
@@ -82,13 +84,19 @@ describe('node --import auditspan/register', function () {
     });
 
     it('files exactly one row per request after a graceful shutdown (health checks ignored)', () => {
-      expect(logs.map((l) => `${l.method} ${l.status}`)).to.deep.equal(['GET 200', 'POST 201', 'POST 422', 'GET 500', 'GET 401']);
+      expect(logs.map((l) => `${l.method} ${l.status}`)).to.deep.equal(['GET 200', 'POST 201', 'POST 422', 'GET 500', 'GET 401', 'GET 200', 'DELETE 409']);
     });
 
     it('records the route template, token, client and company from setAuditContext', () => {
       expect(logs[0]).to.include({ endpoint: '/items/:id', tokenName: 'prod-billing', clientId: 'billing-svc', companyId: 'acme', clientIp: '127.0.0.1' });
       expect(logs[0].url).to.match(/^http:\/\/127\.0\.0\.1:\d+\/items\/42\?expand=owner&email=\[REDACTED\]&api_key=\[REDACTED\]$/);
       expect(logs[4].tokenName).to.equal(null);
+    });
+
+    it('records the mount path in the route template of a mounted router, also when the error handler answers', () => {
+      expect(audited[5].body).to.equal('{"order":"7","route":"/orders/:orderId","base":"/v1"}');
+      expect(logs[5].endpoint).to.equal('/v1/orders/:orderId');
+      expect(logs[6]).to.include({ endpoint: '/v1/orders/:orderId', error: 'order is locked' });
     });
 
     it('caps the large request payload and marks it truncated', () => {
@@ -219,6 +227,9 @@ describe('node --import auditspan/register', function () {
     expect(received.map((r) => r.path)).to.include('/v1/traces');
     const all = received.map((r) => r.body).join('\n');
     expect(all).to.contain('auditspan.request.body');
+    // Spans that leave the process keep express's layer spans and the route in the span name.
+    expect(all).to.contain('@opentelemetry/instrumentation-express');
+    expect(all).to.contain('POST /validate');
     expectNoLeak(all, 'forwarded spans');
     expect(all).to.not.contain(SECRETS.password);
     expect(await rows(db)).to.have.length(1);
