@@ -13,7 +13,7 @@ import { DEFAULT_KEPT_HEADERS, DEFAULT_MAX_PAYLOAD_BYTES, type RecordOptions } f
 import type { Store } from '../store/types';
 import { AuditSampler } from './sampler';
 import { applyCapturedBodies, captureRequest, captureResponse, installBodyCapture } from './capture';
-import { installRouteCapture, routeTemplate } from './route';
+import { RouteTemplateInstrumentation, routeTemplate } from './route';
 
 export interface RegisterOptions {
   /** SQLite path or postgres:// URL; `off` records nothing locally (forwarding only). Default `./auditspan.db`. */
@@ -142,15 +142,14 @@ export function register(options: RegisterOptions = {}): AuditHandle {
   });
 
   installBodyCapture();
-  installRouteCapture();
   const sdk = new NodeSDK({
     serviceName: options.serviceName,
     sampler: new AuditSampler(),
     spanProcessors: processors,
-    // The route template comes from express's own `req.route` (./route.ts). Express's layer
+    // The route template comes from express's Route#dispatch (./route.ts). Express's layer
     // spans are made only when spans leave the process: the audit row never reads them, and a
     // span per middleware costs more than all of auditspan's own work (docs/benchmarks.md).
-    instrumentations: expressSpans ? [http, new ExpressInstrumentation()] : [http],
+    instrumentations: [http, new RouteTemplateInstrumentation(), ...(expressSpans ? [new ExpressInstrumentation()] : [])],
     // NodeSDK otherwise starts OTLP metric and log exporters aimed at localhost:4318 (auditspan's
     // own receiver port) and waits ~9 s for them at shutdown. Traces only, unless the user's
     // environment asks for metrics or logs.

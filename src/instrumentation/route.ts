@@ -1,43 +1,60 @@
-import { IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { InstrumentationBase, InstrumentationNodeModuleDefinition, isWrapped } from '@opentelemetry/instrumentation';
 
-const ROUTE = Symbol('auditspan.route');
 const TEMPLATE = Symbol('auditspan.route.template');
 
-type WithRoute = IncomingMessage & { [ROUTE]?: unknown; [TEMPLATE]?: string; baseUrl?: unknown };
-
-let installed = false;
-
-/**
- * Learns each request's route template (`/v1/customers/:id`) without a span per middleware.
- * Express and its router (4.x and 5.x) assign `req.route` when a route matches, while
- * `req.baseUrl` still holds the mount path of the router it belongs to; an accessor on
- * `IncomingMessage.prototype` sees that assignment and keeps `baseUrl + route.path`, which
- * `routeTemplate()` reads when the response ends. `@opentelemetry/instrumentation-express`
- * learns the same by wrapping every layer's handler and starting a span per layer; this costs
- * two property sets per matched route, needs no loader hook (ESM apps get their route too), and
- * `req.route` reads back unchanged.
- */
-export function installRouteCapture(): void {
-  if (installed) return;
-  const proto = IncomingMessage.prototype as WithRoute;
-  // Someone else already owns `route` on the prototype: leave it to them.
-  if (Object.getOwnPropertyDescriptor(proto, 'route')) return;
-  installed = true;
-  Object.defineProperty(proto, 'route', {
-    configurable: true,
-    enumerable: false,
-    get(this: WithRoute): unknown {
-      return this[ROUTE];
-    },
-    set(this: WithRoute, value: unknown) {
-      this[ROUTE] = value;
-      const path = (value as { path?: unknown } | null | undefined)?.path;
-      if (typeof path === 'string') this[TEMPLATE] = (typeof this.baseUrl === 'string' ? this.baseUrl : '') + path;
-    },
-  });
+type WithTemplate = IncomingMessage & { [TEMPLATE]?: string; baseUrl?: unknown };
+type Dispatch = (this: { path?: unknown }, req: WithTemplate, ...rest: unknown[]) => unknown;
+interface RouteModule {
+  Route?: { prototype: { dispatch: Dispatch } };
 }
 
-/** The template of the last route express matched for this request, if any. */
+/**
+ * Learns each request's route template (`/v1/orders/:orderId`) without a span per middleware.
+ * Express's router calls `Route#dispatch(req, res, next)` once a route matches, while
+ * `req.baseUrl` still holds the mount path of the router the route belongs to; the wrapper
+ * keeps `baseUrl + route.path` on the request, which `routeTemplate()` reads when the response
+ * ends — right also when an app-level error handler answers after the router has given the
+ * request up. `@opentelemetry/instrumentation-express` learns the same by wrapping every layer's
+ * handler and starting a span per layer; this costs one property set per matched route.
+ *
+ * Patched where `Route` lives: the `router` package for express 5 (required by express itself,
+ * so ESM apps are covered without the loader hook) and `express` 4's own `Route`.
+ */
+export class RouteTemplateInstrumentation extends InstrumentationBase {
+  constructor() {
+    super('auditspan-route-template', '1.0.0', {});
+  }
+
+  protected init(): InstrumentationNodeModuleDefinition[] {
+    const patch = (exports: RouteModule): RouteModule => {
+      const proto = exports?.Route?.prototype;
+      if (proto && typeof proto.dispatch === 'function' && !isWrapped(proto.dispatch)) this._wrap(proto, 'dispatch', wrapDispatch);
+      return exports;
+    };
+    const unpatch = (exports: RouteModule): void => {
+      const proto = exports?.Route?.prototype;
+      if (proto && isWrapped(proto.dispatch)) this._unwrap(proto, 'dispatch');
+    };
+    return [
+      new InstrumentationNodeModuleDefinition('router', ['>=2 <3'], patch, unpatch),
+      new InstrumentationNodeModuleDefinition('express', ['>=4 <5'], patch, unpatch),
+    ];
+  }
+}
+
+function wrapDispatch(original: Dispatch): Dispatch {
+  return function dispatch(this: { path?: unknown }, req: WithTemplate): unknown {
+    try {
+      if (typeof this.path === 'string') req[TEMPLATE] = (typeof req.baseUrl === 'string' ? req.baseUrl : '') + this.path;
+    } catch {
+      // Telemetry never breaks the app.
+    }
+    return original.apply(this, arguments as unknown as Parameters<Dispatch>);
+  };
+}
+
+/** The template of the last route express dispatched this request to, if any. */
 export function routeTemplate(req: IncomingMessage): string | undefined {
-  return (req as WithRoute)[TEMPLATE];
+  return (req as WithTemplate)[TEMPLATE];
 }
