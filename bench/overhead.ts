@@ -1,7 +1,9 @@
 /**
- * What auditspan costs a service: the same express API run bare, under plain OpenTelemetry
- * (http + express instrumentation, spans discarded) and under `--import auditspan/register`
- * writing to SQLite (and PostgreSQL when reachable). Two measures, rounds interleaved, medians:
+ * What auditspan costs a service: the same express API run bare, under plain OpenTelemetry with
+ * spans discarded (http instrumentation only — the issue's baseline, one span per request as
+ * under auditspan — and http + express instrumentation, what many express users run), and under
+ * `--import auditspan/register` writing to SQLite (and PostgreSQL when reachable). Two measures,
+ * rounds interleaved, medians:
  *
  * - peak throughput with 16 connections (req/s, relative to bare);
  * - latency at a fixed 500 req/s (p50 / p99, relative to bare).
@@ -9,7 +11,7 @@
  * After each auditspan run the app is stopped with SIGTERM and the rows in the database are
  * counted against the responses autocannon received: every request must be a row.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -18,12 +20,16 @@ import { startApp, type AppProcess } from '../test/instrumentation/app-process';
 import { dialects, fmt, freshStore, median, pgReachable, ratio, table } from './lib';
 
 const APP = join(__dirname, 'apps', 'api.cjs');
-const PLAIN_OTEL = join(__dirname, 'apps', 'plain-otel.mjs');
+const OTEL_HTTP = join(__dirname, 'apps', 'otel-http.mjs');
+const OTEL_HTTP_EXPRESS = join(__dirname, 'apps', 'otel-http-express.mjs');
 const NO_DB = join(__dirname, 'apps', 'auditspan-no-db.cjs');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const FIXED_RATE = 500;
 const CONNECTIONS = { peak: 16, fixed: 8, warm: 8 } as const;
+
+const OTEL_HTTP_NAME = 'OpenTelemetry http (spans discarded)';
+const OTEL_EXPRESS_NAME = 'OpenTelemetry http + express (spans discarded)';
 
 interface Variant {
   name: string;
@@ -31,7 +37,31 @@ interface Variant {
   start(db?: string): Promise<AppProcess>;
 }
 
-interface Sample { rps: number; p50: number; p99: number; responses: number; errors: number }
+interface Sample { rps: number; p50: number; p99: number; responses: number; errors: number; cpu?: ThreadCpu }
+
+/** CPU time of the app process, in µs: its main (request) thread and all its other threads. */
+interface ThreadCpu { main: number; other: number }
+
+/**
+ * Reads the CPU time of every thread of `pid` from /proc (Linux; undefined elsewhere). Steadier
+ * than throughput on a shared machine: it counts what the app's threads spent, not what they got.
+ */
+function threadCpu(pid: number): ThreadCpu | undefined {
+  const TICK_US = 10_000; // USER_HZ = 100
+  try {
+    const cpu = { main: 0, other: 0 };
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const us = (Number(fields[11]) + Number(fields[12])) * TICK_US; // utime + stime
+      if (tid === String(pid)) cpu.main += us;
+      else cpu.other += us;
+    }
+    return cpu;
+  } catch {
+    return undefined;
+  }
+}
 
 const charge = JSON.stringify({ amount: 4200, currency: 'eur', card: { number: '4242424242424242', cvc: '123' }, email: 'jane@example.com' });
 
@@ -64,8 +94,12 @@ export async function run(): Promise<string> {
   const variants: Variant[] = [
     { name: 'bare express', start: () => startApp({ instrumented: false, script: APP }) },
     {
-      name: 'OpenTelemetry (spans discarded)',
-      start: () => startApp({ instrumented: false, script: APP, env: { NODE_OPTIONS: `--import ${PLAIN_OTEL}` } }),
+      name: OTEL_HTTP_NAME,
+      start: () => startApp({ instrumented: false, script: APP, env: { NODE_OPTIONS: `--import ${OTEL_HTTP}` } }),
+    },
+    {
+      name: OTEL_EXPRESS_NAME,
+      start: () => startApp({ instrumented: false, script: APP, env: { NODE_OPTIONS: `--import ${OTEL_HTTP_EXPRESS}` } }),
     },
     {
       name: 'auditspan, in-thread pipeline, rows discarded',
@@ -90,7 +124,10 @@ export async function run(): Promise<string> {
         const app = await v.start(db?.url);
         try {
           const warm = await load(app.base, 'warm'); // JIT, connection pools, schema
+          const before = threadCpu(app.child.pid!);
           const sample = await load(app.base, mode);
+          const after = threadCpu(app.child.pid!);
+          if (before && after) sample.cpu = { main: (after.main - before.main) / sample.responses, other: (after.other - before.other) / sample.responses };
           await app.stop('SIGTERM');
           if (db) {
             // autocannon stops counting at the deadline with one request in flight per connection;
@@ -111,10 +148,16 @@ export async function run(): Promise<string> {
   }
 
   // autocannon reports latency in whole milliseconds.
-  const base = (m: Map<string, Sample[]>, pick: (s: Sample) => number) => median(m.get(variants[0].name)!.map(pick));
+  const base = (m: Map<string, Sample[]>, pick: (s: Sample) => number, name = variants[0].name) => median(m.get(name)!.map(pick));
   const peakRows = variants.map((v) => {
     const rps = median(peak.get(v.name)!.map((s) => s.rps));
-    return [v.name, fmt(rps), ratio(rps, base(peak, (s) => s.rps))];
+    const vs = (name: string) => ratio(rps, base(peak, (s) => s.rps, name));
+    return [v.name, fmt(rps), vs(variants[0].name), vs(OTEL_HTTP_NAME), vs(OTEL_EXPRESS_NAME)];
+  });
+  const cpuOf = (v: Variant, pick: (c: ThreadCpu) => number) => median(peak.get(v.name)!.map((s) => (s.cpu ? pick(s.cpu) : NaN)));
+  const cpuRows = variants.map((v) => {
+    const main = cpuOf(v, (c) => c.main);
+    return [v.name, `${fmt(main)} µs`, ratio(cpuOf(variants.find((x) => x.name === OTEL_HTTP_NAME)!, (c) => c.main), main), `${fmt(cpuOf(v, (c) => c.other))} µs`];
   });
   const fixedRows = variants.map((v) => {
     const s = fixed.get(v.name)!;
@@ -127,11 +170,18 @@ export async function run(): Promise<string> {
     '',
     `\`npm run bench -- overhead\` — express app in bench/apps/api.cjs (GET with a query string, POST with a`,
     `JSON body holding card data and an email), autocannon on the same 2-core machine, ${ROUNDS} interleaved rounds of`,
-    `${SECONDS} s per variant and measure, medians. Ratios are against bare express in the same run.`,
+    `${SECONDS} s per variant and measure, medians. Ratios are against the variant each column names, measured in the same run.`,
     '',
     `Peak throughput, ${CONNECTIONS.peak} connections:`,
     '',
-    table(['variant', 'req/s', 'vs bare'], peakRows),
+    table(['variant', 'req/s', 'vs bare', 'vs OTel http', 'vs OTel http + express'], peakRows),
+    '',
+    'CPU per request during the peak runs, from /proc: the app\'s main thread (where requests are served;',
+    '"OTel http ÷ this" is the throughput that thread alone allows, relative to the OTel http baseline) and',
+    'all its other threads (GC helpers, libuv, and under auditspan the pipeline worker that maps, redacts and',
+    'writes):',
+    '',
+    table(['variant', 'main thread', 'OTel http ÷ this', 'other threads'], cpuRows),
     '',
     `Latency at a fixed ${FIXED_RATE} req/s (${CONNECTIONS.fixed} connections):`,
     '',
