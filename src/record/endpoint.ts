@@ -8,7 +8,10 @@ const ID_SEGMENT: readonly RegExp[] = [
   /^[0-9a-f]{16,}$/i, // long hex (object ids, hashes)
   /^[0-9A-HJKMNP-TV-Z]{26}$/, // ULID
   /^[^@/]+@[^@/]+$/, // email in a path
-  /^[a-z]{2,8}_[A-Za-z0-9]{6,}$/, // prefixed ids: cus_1234, ch_3Mml…
+  // Prefixed ids (cus_NffrFeUfNV2Hib, in_1022): the part after the prefix has a digit or mixed
+  // case, so that words joined by an underscore (user_profile, api_v2) stay endpoints.
+  /^[a-z]{2,8}_(?=[A-Za-z]*\d)[A-Za-z0-9]{3,}$/,
+  /^[a-z]{2,8}_(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[a-z])[A-Za-z0-9]{8,}$/,
   /^(?=.*\d)[A-Za-z0-9_-]{20,}$/, // long opaque tokens with digits
   /^\d{4}-\d{2}-\d{2}$/, // dates
 ];
