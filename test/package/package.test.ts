@@ -24,6 +24,29 @@ describe('the package as users load it', function () {
     expect(pkg.bin.auditspan).to.equal('./dist/cli/main.js');
   });
 
+  it('keeps the server side out of an app that only requires it, until first use', async () => {
+    // A fresh process: what require('auditspan') loads, and what reading openStore adds.
+    const script = `
+      const heavy = ['knex', 'pg', 'sqlite3', 'better-sqlite3', 'protobufjs', 'helmet', 'zod', '@grpc/grpc-js'];
+      const loaded = () => heavy.filter((m) => Object.keys(require.cache).some((k) => k.includes('/node_modules/' + m + '/')));
+      const api = require('auditspan');
+      const before = loaded();
+      const type = typeof api.openStore;
+      console.log(JSON.stringify({ before, type, after: loaded() }));`;
+    const { stdout } = await run(process.execPath, ['-e', script], { cwd: ROOT, env: { PATH: process.env.PATH }, timeout: 20_000 });
+    const { before, type, after } = JSON.parse(stdout) as { before: string[]; type: string; after: string[] };
+    expect(before).to.deep.equal([]);
+    expect(type).to.equal('function');
+    expect(after).to.include('knex');
+  });
+
+  it('gives ESM importers the same named exports, the lazily loaded ones included', async () => {
+    const script = `import { setAuditContext, openStore, SqlStore, createHttpApp, startOtlpHttpReceiver, loadConfig, ConfigError } from 'auditspan';
+      console.log([setAuditContext, openStore, SqlStore, createHttpApp, startOtlpHttpReceiver, loadConfig, ConfigError].map((x) => typeof x).join(','));`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env: { PATH: process.env.PATH }, timeout: 20_000 });
+    expect(stdout.trim()).to.equal(Array(7).fill('function').join(','));
+  });
+
   it('records a service wired with require("auditspan").register(), redacted, one row per request', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'auditspan-pkg-'));
     try {
