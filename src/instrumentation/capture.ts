@@ -25,15 +25,27 @@ const RESPONSE = Symbol('auditspan.response.capture');
 type State = number | Capture | false | undefined;
 type WithCapture<T> = T & { [REQUEST]?: State; [RESPONSE]?: State };
 
-const ATTR = {
-  requestBody: 'auditspan.request.body',
-  requestSize: 'auditspan.request.body.size',
-  requestTruncated: 'auditspan.request.body.truncated',
-  responseBody: 'auditspan.response.body',
-  responseSize: 'auditspan.response.body.size',
-  responseTruncated: 'auditspan.response.body.truncated',
-  responseType: 'auditspan.response.content_type',
-} as const;
+interface BodyAttributes {
+  body: string;
+  size: string;
+  truncated: string;
+  /** A body that was not copied (multipart) still gets an empty `body`, so its size has a row field. */
+  emptyWhenSkipped: boolean;
+}
+
+const REQUEST_ATTRS: BodyAttributes = {
+  body: 'auditspan.request.body',
+  size: 'auditspan.request.body.size',
+  truncated: 'auditspan.request.body.truncated',
+  emptyWhenSkipped: true,
+};
+const RESPONSE_ATTRS: BodyAttributes = {
+  body: 'auditspan.response.body',
+  size: 'auditspan.response.body.size',
+  truncated: 'auditspan.response.body.truncated',
+  emptyWhenSkipped: false,
+};
+const RESPONSE_TYPE = 'auditspan.response.content_type';
 
 function newCapture(limit: number, enabled: boolean): Capture {
   return { chunks: [], kept: 0, size: 0, limit, enabled };
@@ -163,35 +175,34 @@ function decode(bytes: Buffer, encoding: string, limit: number): Buffer | null {
   return null;
 }
 
-function setBody(span: Span, c: Capture, encoding: unknown, body: string, size: string, truncated: string): void {
-  span.setAttribute(size, c.size);
+function setBody(span: Span, c: Capture, encoding: unknown, attrs: BodyAttributes): void {
+  span.setAttribute(attrs.size, c.size);
   if (!c.enabled) {
-    // Not kept (multipart): the size says that there was a body.
-    if (body === ATTR.requestBody) span.setAttribute(body, '');
+    if (attrs.emptyWhenSkipped) span.setAttribute(attrs.body, '');
     return;
   }
   const raw = c.chunks.length === 1 ? c.chunks[0] : Buffer.concat(c.chunks);
   const enc = encoding === undefined ? '' : String(encoding);
   const decoded = decode(raw, enc, c.limit);
   if (decoded === null) {
-    span.setAttribute(body, `[${enc} body, ${c.size} bytes]`);
+    span.setAttribute(attrs.body, `[${enc} body, ${c.size} bytes]`);
     return;
   }
-  span.setAttribute(body, decoded.toString('utf8'));
-  if (c.kept < c.size || decoded.length >= c.limit) span.setAttribute(truncated, true);
+  span.setAttribute(attrs.body, decoded.toString('utf8'));
+  if (c.kept < c.size || decoded.length >= c.limit) span.setAttribute(attrs.truncated, true);
 }
 
 /** Puts what was captured on the SERVER span; runs before the span ends. */
 export function applyCapturedBodies(span: Span, req: IncomingMessage, res: ServerResponse): void {
   const reqState = (req as WithCapture<IncomingMessage>)[REQUEST];
   if (typeof reqState === 'object' && reqState.size > 0) {
-    setBody(span, reqState, req.headers['content-encoding'], ATTR.requestBody, ATTR.requestSize, ATTR.requestTruncated);
+    setBody(span, reqState, req.headers['content-encoding'], REQUEST_ATTRS);
   }
   if (res.statusCode < 400) return;
   const resState = (res as WithCapture<ServerResponse>)[RESPONSE];
   if (typeof resState === 'object' && resState.size > 0) {
-    setBody(span, resState, res.getHeader('content-encoding'), ATTR.responseBody, ATTR.responseSize, ATTR.responseTruncated);
+    setBody(span, resState, res.getHeader('content-encoding'), RESPONSE_ATTRS);
   }
   const type = res.getHeader('content-type');
-  if (type !== undefined) span.setAttribute(ATTR.responseType, String(type));
+  if (type !== undefined) span.setAttribute(RESPONSE_TYPE, String(type));
 }
