@@ -154,10 +154,11 @@ export async function run(): Promise<string> {
     const vs = (name: string) => ratio(rps, base(peak, (s) => s.rps, name));
     return [v.name, fmt(rps), vs(variants[0].name), vs(OTEL_HTTP_NAME), vs(OTEL_EXPRESS_NAME)];
   });
-  const cpuOf = (v: Variant, pick: (c: ThreadCpu) => number) => median(peak.get(v.name)!.map((s) => (s.cpu ? pick(s.cpu) : NaN)));
+  const cpuOf = (name: string, pick: (c: ThreadCpu) => number) => median(peak.get(name)!.map((s) => (s.cpu ? pick(s.cpu) : NaN)));
+  const otelMain = cpuOf(OTEL_HTTP_NAME, (c) => c.main);
   const cpuRows = variants.map((v) => {
-    const main = cpuOf(v, (c) => c.main);
-    return [v.name, `${fmt(main)} µs`, ratio(cpuOf(variants.find((x) => x.name === OTEL_HTTP_NAME)!, (c) => c.main), main), `${fmt(cpuOf(v, (c) => c.other))} µs`];
+    const main = cpuOf(v.name, (c) => c.main);
+    return [v.name, `${fmt(main)} µs`, ratio(otelMain, main), `${fmt(cpuOf(v.name, (c) => c.other))} µs`];
   });
   const fixedRows = variants.map((v) => {
     const s = fixed.get(v.name)!;

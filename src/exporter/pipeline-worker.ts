@@ -50,15 +50,12 @@ function scheduleStats(): void {
 
 function answer(id: number, work: Promise<void>): void {
   work.then(
-    () => {
-      postStats();
-      post({ t: 'done', id });
-    },
-    (err: unknown) => {
-      postStats();
-      post({ t: 'done', id, error: (err as Error).message });
-    },
-  );
+    () => undefined,
+    (err: unknown) => (err as Error).message,
+  ).then((error) => {
+    postStats();
+    post(error === undefined ? { t: 'done', id } : { t: 'done', id, error });
+  });
 }
 
 port.on('message', (message: ToWorker) => {

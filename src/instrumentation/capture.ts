@@ -14,8 +14,8 @@ interface Capture {
 
 /**
  * Per-request state, one symbol property each on the request and the response:
- * - a number: capture requested with this limit, nothing seen yet (no object allocated for a
- *   GET, nor for a 2xx response);
+ * - a number: capture requested with this limit (never 0), nothing seen yet (no object
+ *   allocated for a GET, nor for a 2xx response);
  * - a Capture: bytes are being copied;
  * - false (response only): the status said "not kept", later writes are passed straight on.
  */
@@ -78,8 +78,9 @@ function onRequestData(req: WithCapture<IncomingMessage>, state: number | Captur
 }
 
 /** Decides at the first write, when the status is known, whether the response is kept. */
-function onResponseBytes(res: WithCapture<ServerResponse>, state: number | Capture, chunk: unknown, encoding: unknown): void {
-  let capture = state;
+function onResponseBytes(res: WithCapture<ServerResponse>, chunk: unknown, encoding: unknown): void {
+  let capture = res[RESPONSE];
+  if (!capture) return;
   if (typeof capture === 'number') {
     if (res.statusCode < 400) {
       res[RESPONSE] = false;
@@ -89,6 +90,14 @@ function onResponseBytes(res: WithCapture<ServerResponse>, state: number | Captu
     res[RESPONSE] = capture;
   }
   copy(capture, chunk, encoding);
+}
+
+function watchResponse(res: WithCapture<ServerResponse>, chunk: unknown, encoding: unknown): void {
+  try {
+    onResponseBytes(res, chunk, encoding);
+  } catch {
+    // never break the response
+  }
 }
 
 let installed = false;
@@ -124,27 +133,14 @@ export function installBodyCapture(): void {
 
   const write = ServerResponse.prototype.write;
   ServerResponse.prototype.write = function auditspanWrite(this: WithCapture<ServerResponse>, chunk: unknown, encoding?: unknown): boolean {
-    const state = this[RESPONSE];
-    if (state !== undefined && state !== false) {
-      try {
-        onResponseBytes(this, state, chunk, encoding);
-      } catch {
-        // never break the response
-      }
-    }
+    if (this[RESPONSE]) watchResponse(this, chunk, encoding);
     return write.apply(this, arguments as unknown as Parameters<typeof write>);
   } as typeof write;
 
   const end = ServerResponse.prototype.end;
   ServerResponse.prototype.end = function auditspanEnd(this: WithCapture<ServerResponse>, chunk?: unknown, encoding?: unknown): ServerResponse {
-    const state = this[RESPONSE];
-    if (state !== undefined && state !== false) {
-      try {
-        onResponseBytes(this, state, typeof chunk === 'function' ? undefined : chunk, encoding);
-      } catch {
-        // never break the response
-      }
-    }
+    // end(callback) carries no bytes.
+    if (this[RESPONSE]) watchResponse(this, typeof chunk === 'function' ? undefined : chunk, encoding);
     return end.apply(this, arguments as unknown as Parameters<typeof end>);
   } as typeof end;
 }
