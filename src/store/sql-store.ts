@@ -63,8 +63,11 @@ function preparedInsert(db: BetterSqlite3.Database): (rows: Row[]) => number {
     const statement = db.prepare(INSERT_SQL);
     insert = db.transaction((rows: Row[]) => {
       let inserted = 0;
-      // SQLite has no boolean type, and better-sqlite3 binds numbers only.
-      for (const row of rows) inserted += statement.run({ ...row, truncated: Number(row.truncated) }).changes;
+      for (const row of rows) {
+        // SQLite has no boolean type, and better-sqlite3 binds numbers only (the rows are ours, made by toRow).
+        row.truncated = Number(row.truncated);
+        inserted += statement.run(row).changes;
+      }
       return inserted;
     });
     insertsByConnection.set(db, insert);
