@@ -4,7 +4,7 @@ import { InvalidCursorError, NotFoundError, openStore, StoreUnavailableError, Co
 import type { LogFilter, Store } from '../../src/store/types';
 import { expectedIds, logId, matches } from '../helpers/expected';
 import { generateRecords } from '../helpers/fixtures';
-import { forEachStore } from '../helpers/stores';
+import { createTestStore, forEachStore } from '../helpers/stores';
 
 async function walk(store: Store, filter: LogFilter, limit: number): Promise<string[]> {
   const ids: string[] = [];
@@ -252,4 +252,23 @@ describe('store errors', () => {
       expect((err as Error).message).to.match(/unsupported database URL scheme/);
     }
   });
+});
+
+describe('SQLite connection settings', () => {
+  for (const driver of ['sqlite3', 'better-sqlite3'] as const) {
+    it(`runs ${driver} in WAL mode with a 10 000-page checkpoint window and a bounded WAL file`, async () => {
+      const t = await createTestStore('sqlite', driver);
+      try {
+        const pragma = async (name: string): Promise<unknown> => {
+          const rows = (await t.store.raw.raw(`PRAGMA ${name}`)) as Array<Record<string, unknown>>;
+          return Object.values(rows[0])[0];
+        };
+        expect(await pragma('journal_mode')).to.equal('wal');
+        expect(await pragma('wal_autocheckpoint')).to.equal(10_000);
+        expect(await pragma('journal_size_limit')).to.equal(64 * 1024 * 1024);
+      } finally {
+        await t.cleanup();
+      }
+    });
+  }
 });
