@@ -2,14 +2,17 @@
  * What auditspan costs a service: the same express API run bare, under plain OpenTelemetry with
  * spans discarded (http instrumentation only — the issue's baseline, one span per request as
  * under auditspan — and http + express instrumentation, what many express users run), and under
- * `--import auditspan/register` writing to SQLite (and PostgreSQL when reachable). Two measures,
- * rounds interleaved, medians:
+ * `--import auditspan/register` writing to SQLite (and PostgreSQL when reachable). Two measures:
  *
- * - peak throughput with 16 connections (req/s, relative to bare);
- * - latency at a fixed 500 req/s (p50 / p99, relative to bare).
+ * - peak throughput with 16 connections, in paired slices: every variant runs at once, and the
+ *   load moves from one to the next in short slices, cycle after cycle (the order reversed every
+ *   other cycle). A variant's ratio is the median, over the cycles, of its slice divided by the
+ *   baseline's slice of the same cycle: runs compared seconds apart, so that the machine's own
+ *   drift (shared hosts, other tenants) falls on both sides of each ratio;
+ * - latency at a fixed 500 req/s (p50 / p99, relative to bare), rounds interleaved, medians.
  *
- * After each auditspan run the app is stopped with SIGTERM and the rows in the database are
- * counted against the responses autocannon received: every request must be a row.
+ * The apps are stopped with SIGTERM at the end and the rows in each database are counted against
+ * the responses autocannon received: every request must be a row.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +20,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { openStore } from '../src/store';
 import { startApp, type AppProcess } from '../test/instrumentation/app-process';
-import { dialects, fmt, freshStore, median, pgReachable, ratio, table } from './lib';
+import { dialects, fmt, freshStore, median, percentile, pgReachable, ratio, table } from './lib';
 
 const APP = join(__dirname, 'apps', 'api.cjs');
 const OTEL_HTTP = join(__dirname, 'apps', 'otel-http.mjs');
@@ -25,6 +28,10 @@ const OTEL_HTTP_EXPRESS = join(__dirname, 'apps', 'otel-http-express.mjs');
 const NO_DB = join(__dirname, 'apps', 'auditspan-no-db.cjs');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CYCLES = Number(process.env.BENCH_CYCLES ?? 20);
+const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 2);
+/** After a slice the app's pipeline worker finishes its backlog; its CPU counts for that slice. */
+const DRAIN_MS = 500;
 const FIXED_RATE = 500;
 const CONNECTIONS = { peak: 16, fixed: 8, warm: 8 } as const;
 
@@ -70,7 +77,7 @@ async function load(base: string, mode: keyof typeof CONNECTIONS): Promise<Sampl
   const result = await autocannon({
     url: base,
     connections: CONNECTIONS[mode],
-    duration: mode === 'warm' ? 2 : SECONDS,
+    duration: mode === 'warm' ? 2 : mode === 'peak' ? SLICE_SECONDS : SECONDS,
     ...(rate ? { overallRate: rate } : {}),
     requests: [
       { method: 'GET', path: '/v1/customers/cus_1042?expand=invoices', headers: { authorization: 'Bearer sk_live_bench_1234567890' } },
@@ -88,6 +95,50 @@ async function countRows(url: string): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+function rowLine(what: string, responses: number, rows: number, inFlight: number): string {
+  const ok = rows >= responses && rows <= responses + inFlight;
+  return `${what}: ${fmt(responses)} responses counted → ${fmt(rows)} rows (${rows - responses} answered after autocannon's deadlines)` +
+    (ok ? '' : '  ← ROWS MISSING');
+}
+
+/** The peak measure: every variant up at once, the load moved between them slice by slice. */
+async function peakSlices(variants: Variant[], rowCheck: string[]): Promise<Map<string, Sample[]>> {
+  const running: Array<{ v: Variant; app: AppProcess; db?: { url: string; dispose(): Promise<void> }; responses: number; warm: number }> = [];
+  const slices = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
+  try {
+    for (const v of variants) {
+      const db = await v.db?.();
+      running.push({ v, db, app: await v.start(db?.url), responses: 0, warm: 0 });
+    }
+    for (const r of running) r.warm = (await load(r.app.base, 'warm')).responses; // JIT, connection pools, schema
+    for (let cycle = 0; cycle < CYCLES; cycle++) {
+      process.stderr.write(`overhead: peak, cycle ${cycle + 1}/${CYCLES}\n`);
+      for (const r of cycle % 2 === 0 ? running : [...running].reverse()) {
+        const before = threadCpu(r.app.child.pid!);
+        const sample = await load(r.app.base, 'peak');
+        await new Promise((done) => setTimeout(done, DRAIN_MS));
+        const after = threadCpu(r.app.child.pid!);
+        if (before && after) sample.cpu = { main: (after.main - before.main) / sample.responses, other: (after.other - before.other) / sample.responses };
+        r.responses += sample.responses;
+        slices.get(r.v.name)!.push(sample);
+      }
+    }
+    for (const r of running) {
+      await r.app.stop('SIGTERM');
+      if (r.db) {
+        const rows = (await countRows(r.db.url)) - r.warm;
+        rowCheck.push(rowLine(`${r.v.name}, peak, ${CYCLES} slices`, r.responses, rows, CONNECTIONS.peak * CYCLES + CONNECTIONS.warm));
+      }
+    }
+  } finally {
+    for (const r of running) {
+      await r.app.stop('SIGKILL');
+      await r.db?.dispose();
+    }
+  }
+  return slices;
 }
 
 export async function run(): Promise<string> {
@@ -113,47 +164,46 @@ export async function run(): Promise<string> {
     })),
   ];
 
-  const peak = new Map<string, Sample[]>();
-  const fixed = new Map<string, Sample[]>();
   const rowCheck: string[] = [];
+  const peak = await peakSlices(variants, rowCheck);
+  const fixed = new Map<string, Sample[]>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const v of variants) {
-      for (const [mode, into] of [['peak', peak], ['fixed', fixed]] as const) {
-        process.stderr.write(`overhead: round ${round + 1}/${ROUNDS}, ${v.name}, ${mode}\n`);
-        const db = await v.db?.();
-        const app = await v.start(db?.url);
-        try {
-          const warm = await load(app.base, 'warm'); // JIT, connection pools, schema
-          const before = threadCpu(app.child.pid!);
-          const sample = await load(app.base, mode);
-          const after = threadCpu(app.child.pid!);
-          if (before && after) sample.cpu = { main: (after.main - before.main) / sample.responses, other: (after.other - before.other) / sample.responses };
-          await app.stop('SIGTERM');
-          if (db) {
-            // autocannon stops counting at the deadline with one request in flight per connection;
-            // the server still answers (and records) those, so they may add up to that many rows.
-            const inFlight = CONNECTIONS[mode] + CONNECTIONS.warm;
-            const rows = (await countRows(db.url)) - warm.responses;
-            const ok = rows >= sample.responses && rows <= sample.responses + inFlight;
-            rowCheck.push(`${v.name}, ${mode}, round ${round + 1}: ${fmt(sample.responses)} responses counted → ${fmt(rows)} rows` +
-              ` (${rows - sample.responses} answered after autocannon's deadline)${ok ? '' : '  ← ROWS MISSING'}`);
-          }
-          into.set(v.name, [...(into.get(v.name) ?? []), sample]);
-        } finally {
-          await app.stop('SIGKILL');
-          await db?.dispose();
+      process.stderr.write(`overhead: fixed rate, round ${round + 1}/${ROUNDS}, ${v.name}\n`);
+      const db = await v.db?.();
+      const app = await v.start(db?.url);
+      try {
+        const warm = await load(app.base, 'warm'); // JIT, connection pools, schema
+        const sample = await load(app.base, 'fixed');
+        await app.stop('SIGTERM');
+        if (db) {
+          // autocannon stops counting at the deadline with one request in flight per connection;
+          // the server still answers (and records) those, so they may add up to that many rows.
+          const rows = (await countRows(db.url)) - warm.responses;
+          rowCheck.push(rowLine(`${v.name}, fixed rate, round ${round + 1}`, sample.responses, rows, CONNECTIONS.fixed + CONNECTIONS.warm));
         }
+        fixed.set(v.name, [...(fixed.get(v.name) ?? []), sample]);
+      } finally {
+        await app.stop('SIGKILL');
+        await db?.dispose();
       }
     }
   }
 
   // autocannon reports latency in whole milliseconds.
   const base = (m: Map<string, Sample[]>, pick: (s: Sample) => number, name = variants[0].name) => median(m.get(name)!.map(pick));
-  const peakRows = variants.map((v) => {
-    const rps = median(peak.get(v.name)!.map((s) => s.rps));
-    const vs = (name: string) => ratio(rps, base(peak, (s) => s.rps, name));
-    return [v.name, fmt(rps), vs(variants[0].name), vs(OTEL_HTTP_NAME), vs(OTEL_EXPRESS_NAME)];
-  });
+  // Slice i of every variant belongs to cycle i.
+  const cycleRatios = (name: string, baseline: string) => peak.get(name)!.map((s, i) => s.rps / peak.get(baseline)![i].rps);
+  const vs = (name: string, baseline: string) => `${median(cycleRatios(name, baseline)).toFixed(2)}×`;
+  const quartiles = (values: number[]) => `${percentile(values, 25).toFixed(2)}–${percentile(values, 75).toFixed(2)}×`;
+  const peakRows = variants.map((v) => [
+    v.name,
+    fmt(median(peak.get(v.name)!.map((s) => s.rps))),
+    vs(v.name, variants[0].name),
+    vs(v.name, OTEL_HTTP_NAME),
+    quartiles(cycleRatios(v.name, OTEL_HTTP_NAME)),
+    vs(v.name, OTEL_EXPRESS_NAME),
+  ]);
   const cpuOf = (name: string, pick: (c: ThreadCpu) => number) => median(peak.get(name)!.map((s) => (s.cpu ? pick(s.cpu) : NaN)));
   const otelMain = cpuOf(OTEL_HTTP_NAME, (c) => c.main);
   const cpuRows = variants.map((v) => {
@@ -170,26 +220,30 @@ export async function run(): Promise<string> {
     `## Overhead on an instrumented service`,
     '',
     `\`npm run bench -- overhead\` — express app in bench/apps/api.cjs (GET with a query string, POST with a`,
-    `JSON body holding card data and an email), autocannon on the same 2-core machine, ${ROUNDS} interleaved rounds of`,
-    `${SECONDS} s per variant and measure, medians. Ratios are against the variant each column names, measured in the same run.`,
+    'JSON body holding card data and an email), autocannon on the same 2-core machine. Ratios are against the',
+    'variant each column names, measured in the same run.',
     '',
-    `Peak throughput, ${CONNECTIONS.peak} connections:`,
+    `Peak throughput, ${CONNECTIONS.peak} connections, in paired slices: all variants run at once and the load moves`,
+    `from one to the next in ${SLICE_SECONDS} s slices, ${CYCLES} cycles. Ratios are medians over the cycles of a slice`,
+    'divided by the named variant\'s slice of the same cycle (seconds apart, so that the shared machine\'s drift falls',
+    'on both sides); req/s is the median slice:',
     '',
-    table(['variant', 'req/s', 'vs bare', 'vs OTel http', 'vs OTel http + express'], peakRows),
+    table(['variant', 'req/s', 'vs bare', 'vs OTel http', 'vs OTel http, middle half of cycles', 'vs OTel http + express'], peakRows),
     '',
-    'CPU per request during the peak runs, from /proc: the app\'s main thread (where requests are served;',
+    'CPU per request during the peak slices, from /proc: the app\'s main thread (where requests are served;',
     '"OTel http ÷ this" is the throughput that thread alone allows, relative to the OTel http baseline) and',
     'all its other threads (GC helpers, libuv, and under auditspan the pipeline worker that maps, redacts and',
     'writes):',
     '',
     table(['variant', 'main thread', 'OTel http ÷ this', 'other threads'], cpuRows),
     '',
-    `Latency at a fixed ${FIXED_RATE} req/s (${CONNECTIONS.fixed} connections):`,
+    `Latency at a fixed ${FIXED_RATE} req/s (${CONNECTIONS.fixed} connections), each variant started anew per run, ${ROUNDS}`,
+    `interleaved rounds of ${SECONDS} s, medians:`,
     '',
     table(['variant', 'p50', 'vs bare', 'p99', 'vs bare'], fixedRows),
     '',
     'Every response became a row (counted in the database after SIGTERM; autocannon leaves one request per',
-    'connection in flight at its deadline, which the server still answers and records):',
+    'connection in flight at each deadline, which the server still answers and records):',
     '',
     ...rowCheck.map((l) => `- ${l}`),
   ].join('\n');
