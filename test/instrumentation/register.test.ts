@@ -58,79 +58,89 @@ describe('node --import auditspan/register', function () {
     expect(existsSync(join(ROOT, 'dist', 'register.mjs')), 'run npm run build first').to.equal(true);
   });
 
-  describe('an express app', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'auditspan-reg-'));
-    const db = join(dir, 'audit.db');
-    const bare: Answer[] = [];
-    const audited: Answer[] = [];
-    let logs: StoredLog[] = [];
-    let output = '';
+  // Express 5 is the project's own; express 4 (a test fixture, scripts/test-fixtures.mjs) keeps its
+  // Route in its own package, which the route template instrumentation patches separately.
+  const EXPRESS4 = join(ROOT, 'test', 'fixtures', 'express4', 'node_modules', 'express');
+  for (const version of [{ name: '5', env: {} }, { name: '4', env: { FIXTURE_EXPRESS: EXPRESS4 } }]) {
+    describe(`an express ${version.name} app`, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'auditspan-reg-'));
+      const db = join(dir, 'audit.db');
+      const bare: Answer[] = [];
+      const audited: Answer[] = [];
+      let logs: StoredLog[] = [];
+      let output = '';
 
-    before(async () => {
-      const plain = await startApp({ instrumented: false });
-      for (const r of REQUESTS) bare.push(await call(plain.base, r.path, r.init));
-      await plain.stop();
-      const app = await startApp({ instrumented: true, env: { AUDITSPAN_DB: db } });
-      for (const r of REQUESTS) audited.push(await call(app.base, r.path, r.init));
-      await call(app.base, '/healthz');
-      const exit = await app.stop('SIGTERM');
-      expect(exit.signal ?? exit.code).to.be.oneOf(['SIGTERM', 143, 0]);
-      output = app.output();
-      logs = (await rows(db)).reverse();
-    });
+      before(async () => {
+        const plain = await startApp({ instrumented: false, env: version.env });
+        for (const r of REQUESTS) bare.push(await call(plain.base, r.path, r.init));
+        await plain.stop();
+        const app = await startApp({ instrumented: true, env: { ...version.env, AUDITSPAN_DB: db } });
+        for (const r of REQUESTS) audited.push(await call(app.base, r.path, r.init));
+        await call(app.base, '/healthz');
+        const exit = await app.stop('SIGTERM');
+        expect(exit.signal ?? exit.code).to.be.oneOf(['SIGTERM', 143, 0]);
+        output = app.output();
+        logs = (await rows(db)).reverse();
+      });
 
-    it('answers every request byte for byte as without auditspan', () => {
-      expect(audited).to.deep.equal(bare);
-    });
+      it(`runs on express ${version.name}`, () => {
+        const manifest = join(version.env.FIXTURE_EXPRESS ?? join(ROOT, 'node_modules', 'express'), 'package.json');
+        expect(JSON.parse(readFileSync(manifest, 'utf8')).version).to.match(new RegExp(`^${version.name}\\.`));
+      });
 
-    it('files exactly one row per request after a graceful shutdown (health checks ignored)', () => {
-      expect(logs.map((l) => `${l.method} ${l.status}`)).to.deep.equal(['GET 200', 'POST 201', 'POST 422', 'GET 500', 'GET 401', 'GET 200', 'DELETE 409']);
-    });
+      it('answers every request byte for byte as without auditspan', () => {
+        expect(audited).to.deep.equal(bare);
+      });
 
-    it('records the route template, token, client and company from setAuditContext', () => {
-      expect(logs[0]).to.include({ endpoint: '/items/:id', tokenName: 'prod-billing', clientId: 'billing-svc', companyId: 'acme', clientIp: '127.0.0.1' });
-      expect(logs[0].url).to.match(/^http:\/\/127\.0\.0\.1:\d+\/items\/42\?expand=owner&email=\[REDACTED\]&api_key=\[REDACTED\]$/);
-      expect(logs[4].tokenName).to.equal(null);
-    });
+      it('files exactly one row per request after a graceful shutdown (health checks ignored)', () => {
+        expect(logs.map((l) => `${l.method} ${l.status}`)).to.deep.equal(['GET 200', 'POST 201', 'POST 422', 'GET 500', 'GET 401', 'GET 200', 'DELETE 409']);
+      });
 
-    it('records the mount path in the route template of a mounted router, also when the error handler answers', () => {
-      expect(audited[5].body).to.equal('{"order":"7","route":"/orders/:orderId","base":"/v1"}');
-      expect(logs[5].endpoint).to.equal('/v1/orders/:orderId');
-      expect(logs[6]).to.include({ endpoint: '/v1/orders/:orderId', error: 'order is locked' });
-    });
+      it('records the route template, token, client and company from setAuditContext', () => {
+        expect(logs[0]).to.include({ endpoint: '/items/:id', tokenName: 'prod-billing', clientId: 'billing-svc', companyId: 'acme', clientIp: '127.0.0.1' });
+        expect(logs[0].url).to.match(/^http:\/\/127\.0\.0\.1:\d+\/items\/42\?expand=owner&email=\[REDACTED\]&api_key=\[REDACTED\]$/);
+        expect(logs[4].tokenName).to.equal(null);
+      });
 
-    it('caps the large request payload and marks it truncated', () => {
-      expect(Buffer.byteLength(logs[1].requestPayload as string)).to.be.at.most(16 * 1024);
-      expect(logs[1].truncated).to.equal(true);
-      expect(logs[1].requestPayload).to.match(/^\{"items":\[\{"i":0,/);
-    });
+      it('records the mount path in the route template of a mounted router, also when the error handler answers', () => {
+        expect(audited[5].body).to.equal('{"order":"7","route":"/orders/:orderId","base":"/v1"}');
+        expect(logs[5].endpoint).to.equal('/v1/orders/:orderId');
+        expect(logs[6]).to.include({ endpoint: '/v1/orders/:orderId', error: 'order is locked' });
+      });
 
-    it('keeps response payloads only for failures', () => {
-      expect(logs[0].responsePayload).to.equal(null);
-      expect(logs[1].responsePayload).to.equal(null);
-      expect(JSON.parse(logs[2].responsePayload as string)).to.deep.equal({ error: { message: 'field email [REDACTED] is invalid', password: '[REDACTED]' } });
-      expect(logs[3].responsePayload).to.equal('{"error":{"message":"upstream exploded"}}');
-      expect(logs[3].error).to.equal('upstream exploded');
-      expect(logs[4].error).to.equal('invalid api key');
-    });
+      it('caps the large request payload and marks it truncated', () => {
+        expect(Buffer.byteLength(logs[1].requestPayload as string)).to.be.at.most(16 * 1024);
+        expect(logs[1].truncated).to.equal(true);
+        expect(logs[1].requestPayload).to.match(/^\{"items":\[\{"i":0,/);
+      });
 
-    it('never keeps credentials in headers', () => {
-      for (const l of logs) expect(Object.keys(l.requestHeaders ?? {})).to.not.include.members(['authorization', 'cookie']);
-      expect(logs[1].requestHeaders).to.include({ 'content-type': 'application/json' });
-    });
+      it('keeps response payloads only for failures', () => {
+        expect(logs[0].responsePayload).to.equal(null);
+        expect(logs[1].responsePayload).to.equal(null);
+        expect(JSON.parse(logs[2].responsePayload as string)).to.deep.equal({ error: { message: 'field email [REDACTED] is invalid', password: '[REDACTED]' } });
+        expect(logs[3].responsePayload).to.equal('{"error":{"message":"upstream exploded"}}');
+        expect(logs[3].error).to.equal('upstream exploded');
+        expect(logs[4].error).to.equal('invalid api key');
+      });
 
-    it('writes no planted secret to the database files or the output', () => {
-      const files = readdirSync(dir).filter((f) => f.startsWith('audit.db'));
-      expect(files).to.include('audit.db');
-      for (const f of files) {
-        const bytes = readFileSync(join(dir, f));
-        for (const marker of [...LEAK_MARKERS, SECRETS.password]) {
-          expect(bytes.includes(Buffer.from(marker)), `${marker} in ${f}`).to.equal(false);
+      it('never keeps credentials in headers', () => {
+        for (const l of logs) expect(Object.keys(l.requestHeaders ?? {})).to.not.include.members(['authorization', 'cookie']);
+        expect(logs[1].requestHeaders).to.include({ 'content-type': 'application/json' });
+      });
+
+      it('writes no planted secret to the database files or the output', () => {
+        const files = readdirSync(dir).filter((f) => f.startsWith('audit.db'));
+        expect(files).to.include('audit.db');
+        for (const f of files) {
+          const bytes = readFileSync(join(dir, f));
+          for (const marker of [...LEAK_MARKERS, SECRETS.password]) {
+            expect(bytes.includes(Buffer.from(marker)), `${marker} in ${f}`).to.equal(false);
+          }
         }
-      }
-      expectNoLeak(output, 'process output');
+        expectNoLeak(output, 'process output');
+      });
     });
-  });
+  }
 
   it('lets an app that handles SIGTERM itself exit on its own, with every row written', async () => {
     const db = join(mkdtempSync(join(tmpdir(), 'auditspan-reg-')), 'g.db');
