@@ -13,7 +13,7 @@ import { DEFAULT_KEPT_HEADERS, DEFAULT_MAX_PAYLOAD_BYTES, type RecordOptions } f
 import type { Store } from '../store/types';
 import { AuditSampler } from './sampler';
 import { applyCapturedBodies, captureRequest, captureResponse, installBodyCapture } from './capture';
-import { RouteTemplateInstrumentation, routeTemplate } from './route';
+import { RouteTemplateInstrumentation, reserveRouteTemplate, routeTemplate } from './route';
 
 export interface RegisterOptions {
   /** SQLite path or postgres:// URL; `off` records nothing locally (forwarding only). Default `./auditspan.db`. */
@@ -117,7 +117,9 @@ export function register(options: RegisterOptions = {}): AuditHandle {
     ignoreIncomingRequestHook: (req) => ignore.has(pathOf(req.url)),
     headersToSpanAttributes: { server: { requestHeaders: headers } },
     requestHook: (_span, request) => {
-      if ('socket' in request && !('setHeader' in request)) captureRequest(request as IncomingMessage, captureLimit);
+      if (!('socket' in request) || 'setHeader' in request) return;
+      captureRequest(request as IncomingMessage, captureLimit);
+      reserveRouteTemplate(request as IncomingMessage);
     },
     responseHook: (span: Span, response) => {
       if (!('setHeader' in response)) return;
