@@ -15,6 +15,26 @@ export function percentile(values: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 }
 
+/**
+ * A 95 % confidence interval of the median of `values`, by the percentile bootstrap (2 000
+ * resamples, a fixed seed so that a run's report is reproducible from its data): the range the
+ * median of another run on the same machine would likely fall in, unlike the spread of the
+ * values themselves.
+ */
+export function medianInterval(values: number[], resamples = 2000): [number, number] {
+  let seed = 0x9e3779b9;
+  const random = (): number => {
+    // mulberry32
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const medians: number[] = [];
+  for (let i = 0; i < resamples; i++) medians.push(median(values.map(() => values[Math.floor(random() * values.length)])));
+  return [percentile(medians, 2.5), percentile(medians, 97.5)];
+}
+
 export const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 export const ratio = (n: number, base: number): string => `${(n / base).toFixed(2)}×`;
 

@@ -8,7 +8,9 @@
  *   load moves from one to the next in short slices, cycle after cycle (the order reversed every
  *   other cycle). A variant's ratio is the median, over the cycles, of its slice divided by the
  *   baseline's slice of the same cycle: runs compared seconds apart, so that the machine's own
- *   drift (shared hosts, other tenants) falls on both sides of each ratio;
+ *   drift (shared hosts, other tenants) falls on both sides of each ratio. Work an app does after
+ *   its slice (the pipeline's backlog) counts against that slice. The report gives the
+ *   median's 95 % bootstrap interval beside it, so that a run says how far it can be trusted;
  * - latency at a fixed 500 req/s (p50 / p99, relative to bare), rounds interleaved, medians.
  *
  * The apps are stopped with SIGTERM at the end and the rows in each database are counted against
@@ -20,7 +22,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { openStore } from '../src/store';
 import { startApp, type AppProcess } from '../test/instrumentation/app-process';
-import { dialects, fmt, freshStore, median, percentile, pgReachable, ratio, table } from './lib';
+import { dialects, fmt, freshStore, median, medianInterval, percentile, pgReachable, ratio, table } from './lib';
 
 const APP = join(__dirname, 'apps', 'api.cjs');
 const OTEL_HTTP = join(__dirname, 'apps', 'otel-http.mjs');
@@ -28,17 +30,25 @@ const OTEL_HTTP_EXPRESS = join(__dirname, 'apps', 'otel-http-express.mjs');
 const NO_DB = join(__dirname, 'apps', 'auditspan-no-db.cjs');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-const CYCLES = Number(process.env.BENCH_CYCLES ?? 20);
+const CYCLES = Number(process.env.BENCH_CYCLES ?? 30);
 const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 2);
-/** After a slice the app's pipeline worker finishes its backlog; its CPU counts for that slice. */
-const DRAIN_MS = 500;
+/**
+ * After a slice the app finishes what the slice left it (the pipeline worker's backlog): the
+ * next slice starts once the app's threads have been quiet for QUIET_MS (below a tenth of a
+ * core), and the time it took counts against the slice's throughput, its CPU for the slice.
+ */
+const QUIET_MS = 100;
+const MAX_DRAIN_MS = 5000;
 const FIXED_RATE = 500;
 const CONNECTIONS = { peak: 16, fixed: 8, warm: 8 } as const;
 
+const BARE_NAME = 'bare express';
 const OTEL_HTTP_NAME = 'OpenTelemetry http (spans discarded)';
 const OTEL_EXPRESS_NAME = 'OpenTelemetry http + express (spans discarded)';
 
 interface Variant {
+  /** Short name for BENCH_VARIANTS. */
+  id: string;
   name: string;
   db?: () => Promise<{ url: string; dispose(): Promise<void> }>;
   start(db?: string): Promise<AppProcess>;
@@ -67,6 +77,28 @@ function threadCpu(pid: number): ThreadCpu | undefined {
     return cpu;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Waits until the app's threads together use less than a tenth of a core over QUIET_MS, and
+ * returns how long it was busy before that (0 when it was quiet at once).
+ */
+async function quiet(pid: number): Promise<number> {
+  const started = performance.now();
+  let last = threadCpu(pid);
+  if (!last) {
+    await new Promise((done) => setTimeout(done, 500));
+    return 0;
+  }
+  for (;;) {
+    await new Promise((done) => setTimeout(done, QUIET_MS));
+    const now = threadCpu(pid);
+    const elapsed = performance.now() - started;
+    if (!now || now.main + now.other - (last.main + last.other) <= (QUIET_MS * 1000) / 10 || elapsed > MAX_DRAIN_MS) {
+      return Math.max(0, elapsed - QUIET_MS);
+    }
+    last = now;
   }
 }
 
@@ -118,7 +150,8 @@ async function peakSlices(variants: Variant[], rowCheck: string[]): Promise<Map<
       for (const r of cycle % 2 === 0 ? running : [...running].reverse()) {
         const before = threadCpu(r.app.child.pid!);
         const sample = await load(r.app.base, 'peak');
-        await new Promise((done) => setTimeout(done, DRAIN_MS));
+        const drainMs = await quiet(r.app.child.pid!);
+        sample.rps = sample.responses / (SLICE_SECONDS + drainMs / 1000);
         const after = threadCpu(r.app.child.pid!);
         if (before && after) sample.cpu = { main: (after.main - before.main) / sample.responses, other: (after.other - before.other) / sample.responses };
         r.responses += sample.responses;
@@ -141,28 +174,48 @@ async function peakSlices(variants: Variant[], rowCheck: string[]): Promise<Map<
   return slices;
 }
 
+/**
+ * BENCH_VARIANTS (a comma list of ids) runs only those variants, in their usual order, with the
+ * OpenTelemetry http baseline always among them: `BENCH_VARIANTS=sqlite` compares auditspan →
+ * SQLite with the baseline alone.
+ */
+function pickVariants(all: Variant[]): Variant[] {
+  const wanted = process.env.BENCH_VARIANTS?.split(',').map((id) => id.trim()).filter(Boolean);
+  if (!wanted) return all;
+  const unknown = wanted.filter((id) => !all.some((v) => v.id === id));
+  if (unknown.length > 0) throw new Error(`overhead: unknown BENCH_VARIANTS ${unknown.join(', ')} (known: ${all.map((v) => v.id).join(', ')})`);
+  return all.filter((v) => v.id === 'otel-http' || wanted.includes(v.id));
+}
+
 export async function run(): Promise<string> {
-  const variants: Variant[] = [
-    { name: 'bare express', start: () => startApp({ instrumented: false, script: APP }) },
+  const all: Variant[] = [
+    { id: 'bare', name: BARE_NAME, start: () => startApp({ instrumented: false, script: APP }) },
     {
+      id: 'otel-http',
       name: OTEL_HTTP_NAME,
       start: () => startApp({ instrumented: false, script: APP, env: { NODE_OPTIONS: `--import ${OTEL_HTTP}` } }),
     },
-    {
-      name: OTEL_EXPRESS_NAME,
-      start: () => startApp({ instrumented: false, script: APP, env: { NODE_OPTIONS: `--import ${OTEL_HTTP_EXPRESS}` } }),
-    },
-    {
-      name: 'auditspan, in-thread pipeline, rows discarded',
-      start: () => startApp({ instrumented: false, script: APP, env: { NODE_OPTIONS: `--require ${NO_DB}`, BENCH_AUDIT_CONTEXT: '1' } }),
-    },
+    // auditspan's variants follow the baseline directly (also when the order is reversed), so that
+    // each of their slices is compared with one taken seconds before or after it.
     ...dialects(await pgReachable()).map((dialect): Variant => ({
+      id: dialect,
       name: `auditspan → ${dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`,
       // A fresh, migrated database that the instrumented app opens itself.
       db: () => freshStore(dialect).then(async (s) => { await s.store.close(); return { url: s.url, dispose: s.dispose }; }),
       start: (db) => startApp({ instrumented: true, script: APP, env: { AUDITSPAN_DB: db, BENCH_AUDIT_CONTEXT: '1' } }),
     })),
+    {
+      id: 'otel-express',
+      name: OTEL_EXPRESS_NAME,
+      start: () => startApp({ instrumented: false, script: APP, env: { NODE_OPTIONS: `--import ${OTEL_HTTP_EXPRESS}` } }),
+    },
+    {
+      id: 'in-thread',
+      name: 'auditspan, in-thread pipeline, rows discarded',
+      start: () => startApp({ instrumented: false, script: APP, env: { NODE_OPTIONS: `--require ${NO_DB}`, BENCH_AUDIT_CONTEXT: '1' } }),
+    },
   ];
+  const variants = pickVariants(all);
 
   const rowCheck: string[] = [];
   const peak = await peakSlices(variants, rowCheck);
@@ -191,30 +244,36 @@ export async function run(): Promise<string> {
   }
 
   // autocannon reports latency in whole milliseconds.
-  const base = (m: Map<string, Sample[]>, pick: (s: Sample) => number, name = variants[0].name) => median(m.get(name)!.map(pick));
+  const has = (name: string) => variants.some((v) => v.name === name);
+  const base = (m: Map<string, Sample[]>, pick: (s: Sample) => number) => median(m.get(BARE_NAME)!.map(pick));
   // Slice i of every variant belongs to cycle i.
   const cycleRatios = (name: string, baseline: string) => peak.get(name)!.map((s, i) => s.rps / peak.get(baseline)![i].rps);
-  const vs = (name: string, baseline: string) => `${median(cycleRatios(name, baseline)).toFixed(2)}×`;
-  const quartiles = (values: number[]) => `${percentile(values, 25).toFixed(2)}–${percentile(values, 75).toFixed(2)}×`;
+  const vs = (name: string, baseline: string) => (has(baseline) ? `${median(cycleRatios(name, baseline)).toFixed(2)}×` : '—');
+  const range = ([low, high]: number[]) => `${low.toFixed(2)}–${high.toFixed(2)}×`;
+  const quartiles = (values: number[]) => range([percentile(values, 25), percentile(values, 75)]);
   const peakRows = variants.map((v) => [
     v.name,
     fmt(median(peak.get(v.name)!.map((s) => s.rps))),
-    vs(v.name, variants[0].name),
+    vs(v.name, BARE_NAME),
     vs(v.name, OTEL_HTTP_NAME),
+    range(medianInterval(cycleRatios(v.name, OTEL_HTTP_NAME))),
     quartiles(cycleRatios(v.name, OTEL_HTTP_NAME)),
     vs(v.name, OTEL_EXPRESS_NAME),
   ]);
   const cpuOf = (name: string, pick: (c: ThreadCpu) => number) => median(peak.get(name)!.map((s) => (s.cpu ? pick(s.cpu) : NaN)));
   const otelMain = cpuOf(OTEL_HTTP_NAME, (c) => c.main);
+  const otelAll = cpuOf(OTEL_HTTP_NAME, (c) => c.main + c.other);
   const cpuRows = variants.map((v) => {
     const main = cpuOf(v.name, (c) => c.main);
-    return [v.name, `${fmt(main)} µs`, ratio(otelMain, main), `${fmt(cpuOf(v.name, (c) => c.other))} µs`];
+    const all = cpuOf(v.name, (c) => c.main + c.other);
+    return [v.name, `${fmt(main)} µs`, ratio(otelMain, main), `${fmt(cpuOf(v.name, (c) => c.other))} µs`, `${fmt(all)} µs`, ratio(otelAll, all)];
   });
   const fixedRows = variants.map((v) => {
     const s = fixed.get(v.name)!;
     const p50 = median(s.map((x) => x.p50));
     const p99 = median(s.map((x) => x.p99));
-    return [v.name, `${fmt(p50, 1)} ms`, ratio(p50, base(fixed, (x) => x.p50) || 1), `${fmt(p99, 1)} ms`, ratio(p99, base(fixed, (x) => x.p99) || 1)];
+    const vsBare = (value: number, pick: (x: Sample) => number) => (has(BARE_NAME) ? ratio(value, base(fixed, pick) || 1) : '—');
+    return [v.name, `${fmt(p50, 1)} ms`, vsBare(p50, (x) => x.p50), `${fmt(p99, 1)} ms`, vsBare(p99, (x) => x.p99)];
   });
   return [
     `## Overhead on an instrumented service`,
@@ -226,16 +285,21 @@ export async function run(): Promise<string> {
     `Peak throughput, ${CONNECTIONS.peak} connections, in paired slices: all variants run at once and the load moves`,
     `from one to the next in ${SLICE_SECONDS} s slices, ${CYCLES} cycles. Ratios are medians over the cycles of a slice`,
     'divided by the named variant\'s slice of the same cycle (seconds apart, so that the shared machine\'s drift falls',
-    'on both sides); req/s is the median slice:',
+    'on both sides). A slice\'s req/s is its responses over the slice plus the time the app then took to finish',
+    'the work the slice left it (the pipeline\'s backlog: the next slice waits until the app is quiet); req/s is',
+    'the median slice:',
     '',
-    table(['variant', 'req/s', 'vs bare', 'vs OTel http', 'vs OTel http, middle half of cycles', 'vs OTel http + express'], peakRows),
+    'The 95 % interval is that of the median (bootstrap over the cycles): where the median of another run on',
+    'this machine would likely fall. The middle half is the spread of single cycles.',
     '',
-    'CPU per request during the peak slices, from /proc: the app\'s main thread (where requests are served;',
-    '"OTel http ÷ this" is the throughput that thread alone allows, relative to the OTel http baseline) and',
-    'all its other threads (GC helpers, libuv, and under auditspan the pipeline worker that maps, redacts and',
-    'writes):',
+    table(['variant', 'req/s', 'vs bare', 'vs OTel http', 'vs OTel http, 95 % interval', 'vs OTel http, middle half of cycles', 'vs OTel http + express'], peakRows),
     '',
-    table(['variant', 'main thread', 'OTel http ÷ this', 'other threads'], cpuRows),
+    'CPU per request during the peak slices, from /proc (medians over the slices): the app\'s main thread',
+    '(where requests are served; "OTel http ÷ this" is the throughput that thread alone allows, relative to the',
+    'OTel http baseline), all its other threads (GC helpers, libuv, and under auditspan the pipeline worker that',
+    'maps, redacts and writes), and both together (on two shared cores, the throughput the whole app allows):',
+    '',
+    table(['variant', 'main thread', 'OTel http ÷ this', 'other threads', 'all threads', 'OTel http ÷ all threads'], cpuRows),
     '',
     `Latency at a fixed ${FIXED_RATE} req/s (${CONNECTIONS.fixed} connections), each variant started anew per run, ${ROUNDS}`,
     `interleaved rounds of ${SECONDS} s, medians:`,

@@ -39,6 +39,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  // One line, e.g. for a bad knob; BENCH_DEBUG=1 shows where it came from.
+  console.error(process.env.BENCH_DEBUG ? err : `bench: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
 });
