@@ -5,14 +5,69 @@
  * statement in one transaction on SQLite, and COPY-free multi-row INSERT without conflict
  * handling or secondary indexes on PostgreSQL (the table layout a plain log sink would use).
  */
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Knex } from 'knex';
-import type { SqliteDriver } from '../src/store';
+import { openStore, type SqliteDriver } from '../src/store';
 import { generateRecords } from '../test/helpers/fixtures';
-import { dialects, fmt, freshStore, median, pgReachable, ratio, table } from './lib';
+import { dialects, fmt, freshStore, median, pgReachable, ratio, table, type BenchStore } from './lib';
 
 const ROWS = Number(process.env.BENCH_INSERT_ROWS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Rows already in the table for the "grown table" row (0 leaves that row out). */
+const PRELOAD = Number(process.env.BENCH_INSERT_PRELOAD ?? 1_000_000);
 const BATCH = 512;
+const DAY = 86_400_000;
+
+interface Target {
+  dialect: 'sqlite' | 'postgres';
+  driver?: SqliteDriver;
+  /** SQLite's WAL checkpoint interval for the round, instead of the store's. */
+  checkpointPages?: number;
+  /** A SQLite file that already holds older rows; each round writes into a copy of it. */
+  preloaded?: string;
+}
+
+/**
+ * A SQLite file holding `rows` rows older than the measured ones, in arrival order, made once per
+ * run (about a minute per million rows).
+ */
+async function preloadSqlite(rows: number): Promise<{ path: string; dispose(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'auditspan-bench-'));
+  const path = join(dir, 'preloaded.db');
+  const store = await openStore({ url: path, sqliteDriver: 'better-sqlite3' });
+  const chunk = 100_000;
+  const spanMs = 30 * DAY * (chunk / rows);
+  const start = Date.now() - 37 * DAY; // the measured rows cover the last 7 days
+  try {
+    for (let i = 0; i < rows; i += chunk) {
+      process.stderr.write(`\rstore-insert: preloading ${fmt(i)} / ${fmt(rows)} rows`);
+      const records = generateRecords(Math.min(chunk, rows - i), 500 + i / chunk, { endMs: start + ((i + chunk) / chunk) * spanMs, spanMs })
+        .sort((a, b) => a.timestampUs - b.timestampUs);
+      for (let j = 0; j < records.length; j += BATCH) await store.insertBatch(records.slice(j, j + BATCH));
+    }
+    process.stderr.write('\n');
+  } finally {
+    await store.close();
+  }
+  return { path, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+async function openTarget(t: Target): Promise<BenchStore> {
+  if (!t.preloaded) return freshStore(t.dialect, t.driver);
+  const dir = mkdtempSync(join(tmpdir(), 'auditspan-bench-'));
+  const url = join(dir, 'audit.db');
+  for (const suffix of ['', '-wal']) if (existsSync(t.preloaded + suffix)) copyFileSync(t.preloaded + suffix, url + suffix);
+  const store = await openStore({ url, sqliteDriver: t.driver });
+  return {
+    store, url,
+    async dispose() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 /** The same columns in a table with only a primary key: what any audit table needs at least. */
 async function rawInsert(knex: Knex, rows: Array<Record<string, unknown>>): Promise<number> {
@@ -38,31 +93,22 @@ export async function run(): Promise<string> {
   const records = generateRecords(ROWS, 11).sort((a, b) => a.timestampUs - b.timestampUs);
   const flat = records.map((r) => ({ ...r, requestHeaders: JSON.stringify(r.requestHeaders) }) as Record<string, unknown>);
   const out: string[][] = [];
-  // The last SQLite row runs with SQLite's own checkpoint interval, to show what the store's
-  // (10 000 WAL pages, src/store/connect.ts) saves.
-  const targets = dialects(await pgReachable()).flatMap((d): Array<['sqlite' | 'postgres', SqliteDriver?, number?]> =>
-    d === 'sqlite' ? [['sqlite', 'sqlite3'], ['sqlite', 'better-sqlite3'], ['sqlite', 'better-sqlite3', 1000]] : [['postgres']]);
-  for (const [dialect, driver, checkpointPages] of targets) {
-    const store: number[] = [];
-    const raw: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const s = await freshStore(dialect, driver);
-      try {
-        // One pooled connection (SQLite), so the setting holds for the whole round.
-        if (checkpointPages) await s.store.raw.raw(`PRAGMA wal_autocheckpoint = ${checkpointPages}`);
-        raw.push(await rawInsert(s.store.raw, flat));
-        const started = performance.now();
-        for (let i = 0; i < records.length; i += BATCH) await s.store.insertBatch(records.slice(i, i + BATCH));
-        store.push(records.length / ((performance.now() - started) / 1000));
-        // Re-sending the same batches (an exporter retry) must insert nothing.
-        const again = await s.store.insertBatch(records.slice(0, BATCH));
-        if (again.inserted !== 0) throw new Error('store-insert: a retried batch inserted duplicates');
-      } finally {
-        await s.dispose();
-      }
-    }
-    const name = dialect === 'postgres' ? 'PostgreSQL 15' : `SQLite (${driver}${checkpointPages ? `, checkpoint every ${fmt(checkpointPages)} pages` : ''})`;
-    out.push([name, fmt(median(raw)), fmt(median(store)), ratio(median(store), median(raw))]);
+  // One SQLite row runs with SQLite's own checkpoint interval, to show what the store's (10 000 WAL
+  // pages, src/store/connect.ts) saves; another writes into a table already holding PRELOAD older rows.
+  const preload = PRELOAD > 0 ? await preloadSqlite(PRELOAD) : undefined;
+  const targets = dialects(await pgReachable()).flatMap((dialect): Target[] =>
+    dialect === 'postgres'
+      ? [{ dialect }]
+      : [
+          { dialect, driver: 'sqlite3' },
+          { dialect, driver: 'better-sqlite3' },
+          { dialect, driver: 'better-sqlite3', checkpointPages: 1000 },
+          ...(preload ? [{ dialect, driver: 'better-sqlite3' as const, preloaded: preload.path }] : []),
+        ]);
+  try {
+    for (const target of targets) out.push(await measure(target, records, flat));
+  } finally {
+    preload?.dispose();
   }
   return [
     '## Store inserts',
@@ -77,6 +123,32 @@ export async function run(): Promise<string> {
     'retried batch never creates a second row. SQLite (better-sqlite3) is the in-process pipeline\'s writer (on',
     'its worker thread): one prepared statement per row in one transaction; its baseline is knex on the same driver.',
     'The store checkpoints the SQLite WAL every 10 000 pages; the row "checkpoint every 1,000 pages" is SQLite\'s',
-    'default, measured in the same run.',
+    `default, measured in the same run. The row "table already holding ${fmt(PRELOAD)} rows" writes the same rows`,
+    'into a copy of a database that already holds that many older rows (BENCH_INSERT_PRELOAD; 0 leaves it out).',
   ].join('\n');
+}
+
+async function measure(target: Target, records: ReturnType<typeof generateRecords>, flat: Array<Record<string, unknown>>): Promise<string[]> {
+  const { dialect, driver, checkpointPages, preloaded } = target;
+  const store: number[] = [];
+  const raw: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const s = await openTarget(target);
+    try {
+      // One pooled connection (SQLite), so the setting holds for the whole round.
+      if (checkpointPages) await s.store.raw.raw(`PRAGMA wal_autocheckpoint = ${checkpointPages}`);
+      raw.push(await rawInsert(s.store.raw, flat));
+      const started = performance.now();
+      for (let i = 0; i < records.length; i += BATCH) await s.store.insertBatch(records.slice(i, i + BATCH));
+      store.push(records.length / ((performance.now() - started) / 1000));
+      // Re-sending the same batches (an exporter retry) must insert nothing.
+      const again = await s.store.insertBatch(records.slice(0, BATCH));
+      if (again.inserted !== 0) throw new Error('store-insert: a retried batch inserted duplicates');
+    } finally {
+      await s.dispose();
+    }
+  }
+  const detail = checkpointPages ? `, checkpoint every ${fmt(checkpointPages)} pages` : preloaded ? `, table already holding ${fmt(PRELOAD)} rows` : '';
+  const name = dialect === 'postgres' ? 'PostgreSQL 15' : `SQLite (${driver}${detail})`;
+  return [name, fmt(median(raw)), fmt(median(store)), ratio(median(store), median(raw))];
 }
