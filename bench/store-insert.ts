@@ -31,7 +31,7 @@ interface Target {
 
 /**
  * A SQLite file holding `rows` rows older than the measured ones, in arrival order, made once per
- * run (about a minute per million rows).
+ * run (one to two minutes per million rows on the 2-core machines).
  */
 async function preloadSqlite(rows: number): Promise<{ path: string; dispose(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'auditspan-bench-'));
@@ -123,8 +123,10 @@ export async function run(): Promise<string> {
     'retried batch never creates a second row. SQLite (better-sqlite3) is the in-process pipeline\'s writer (on',
     'its worker thread): one prepared statement per row in one transaction; its baseline is knex on the same driver.',
     'The store checkpoints the SQLite WAL every 10 000 pages; the row "checkpoint every 1,000 pages" is SQLite\'s',
-    `default, measured in the same run. The row "table already holding ${fmt(PRELOAD)} rows" writes the same rows`,
-    'into a copy of a database that already holds that many older rows (BENCH_INSERT_PRELOAD; 0 leaves it out).',
+    'default, measured in the same run.',
+    ...(preload
+      ? [`The row "table already holding ${fmt(PRELOAD)} rows" writes the same rows into a copy of a database that`, 'already holds that many older rows (BENCH_INSERT_PRELOAD; 0 leaves it out).']
+      : []),
   ].join('\n');
 }
 
