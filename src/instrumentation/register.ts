@@ -9,7 +9,7 @@ import { AuditSpanProcessor } from '../exporter/audit-span-processor';
 import { WorkerSpanProcessor } from '../exporter/worker-span-processor';
 import { RedactingSpanExporter } from '../exporter/redacting-exporter';
 import type { WriterStats } from '../exporter/queue';
-import { DEFAULT_KEPT_HEADERS, DEFAULT_MAX_PAYLOAD_BYTES, type RecordOptions } from '../record';
+import { DEFAULT_KEPT_HEADERS, DEFAULT_MAX_PAYLOAD_BYTES, logIdAt, type RecordOptions } from '../record';
 import type { Store } from '../store/types';
 import { AuditSampler } from './sampler';
 import { applyCapturedBodies, captureRequest, captureResponse, installBodyCapture } from './capture';
@@ -61,6 +61,11 @@ function pathOf(url: string | undefined): string {
 
 function tracesUrl(url: string): string {
   return /\/v1\/traces\/?$/.test(url) ? url : `${url.replace(/\/+$/, '')}/v1/traces`;
+}
+
+/** When an SDK span started (the API's Span type does not show it). */
+function startOf(span: Span): [number, number] {
+  return (span as unknown as { startTime: [number, number] }).startTime;
 }
 
 /** The attributes set so far on an SDK span (the API's Span type does not show them). */
@@ -126,8 +131,7 @@ export function register(options: RegisterOptions = {}): AuditHandle {
       const res = response as ServerResponse;
       captureResponse(res, captureLimit);
       if (options.linkBaseUrl && !res.headersSent) {
-        const ctx = span.spanContext();
-        res.setHeader('X-Request-Log-Url', `${options.linkBaseUrl}/logs/${ctx.traceId}-${ctx.spanId}`);
+        res.setHeader('X-Request-Log-Url', `${options.linkBaseUrl}/logs/${logIdAt(startOf(span), span.spanContext().spanId)}`);
       }
     },
     applyCustomAttributesOnSpan: (span, request, response) => {

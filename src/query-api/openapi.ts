@@ -15,7 +15,7 @@ const filterParams = [
 ];
 
 const summaryProps = {
-  id: { type: 'string', description: '`<traceId>-<spanId>`' },
+  id: { type: 'string', description: '`<start µs since 1970>-<spanId>`; ids of the first format, `<traceId>-<spanId>`, resolve for rows stored before it changed' },
   timestamp: { type: 'string', format: 'date-time' },
   method: { type: 'string' },
   endpoint: { type: 'string' },

@@ -1,5 +1,11 @@
 import type { Knex } from 'knex';
 
+/** Small facts about the database itself, one row per name. */
+export const META_TABLE = 'auditspan_meta';
+/** Rows with an id up to this value existed before 004 and also resolve by `<trace_id>-<span_id>`. */
+export const LEGACY_ID_MAX = 'legacy_id_max';
+const LEGACY_ID_INDEX = 'logs_trace_span_legacy';
+
 interface Migration {
   name: string;
   up(knex: Knex): Promise<void>;
@@ -110,6 +116,37 @@ const MIGRATIONS: Migration[] = [
         await knex.schema.alterTable('logs', (t) => t.dropIndex([], name));
         await knex.schema.alterTable('logs', (t) => t.index(narrow[1], name));
       }
+    },
+  },
+  {
+    // The unique key that makes inserts idempotent was (trace_id, span_id): random keys, so every
+    // row dirtied its own leaf page of that index, which cost more than any other part of a write
+    // and halved insert speed by 1 M rows (docs/storage.md). A retried span carries the same start
+    // time, so (ts_us, span_id, trace_id) dedupes exactly as well, and its entries land at the
+    // index's recent end like the rows themselves. Public ids become `<ts_us>-<span_id>`, a prefix
+    // of this key. Ids handed out before (`<trace_id>-<span_id>`) keep resolving through a partial
+    // index over the rows that existed then, which new rows never touch.
+    name: '004_time_ordered_key',
+    async up(knex) {
+      await knex.schema.alterTable('logs', (t) => t.unique(['ts_us', 'span_id', 'trace_id'], { indexName: 'logs_ts_span' }));
+      const { max } = (await knex('logs').max({ max: 'id' }).first()) as { max: number | string | null };
+      await knex.schema.createTable(META_TABLE, (t) => {
+        t.string('name', 64).primary();
+        t.string('value', 256).notNullable();
+      });
+      await knex.schema.alterTable('logs', (t) => t.dropUnique(['trace_id', 'span_id'], 'logs_trace_span'));
+      if (max === null) return;
+      const legacyMax = Number(max);
+      await knex.schema.alterTable('logs', (t) =>
+        t.index(['trace_id', 'span_id'], LEGACY_ID_INDEX, { predicate: knex.whereRaw(`id <= ${legacyMax}`) }),
+      );
+      await knex(META_TABLE).insert({ name: LEGACY_ID_MAX, value: String(legacyMax) });
+    },
+    async down(knex) {
+      await knex.raw(`DROP INDEX IF EXISTS ${LEGACY_ID_INDEX}`);
+      await knex.schema.alterTable('logs', (t) => t.unique(['trace_id', 'span_id'], { indexName: 'logs_trace_span' }));
+      await knex.schema.alterTable('logs', (t) => t.dropUnique(['ts_us', 'span_id', 'trace_id'], 'logs_ts_span'));
+      await knex.schema.dropTableIfExists(META_TABLE);
     },
   },
 ];

@@ -1,3 +1,4 @@
+import { formatLogId } from '../record/log-id';
 import type { AuditRecord } from '../record/types';
 import type { ApiKeyInfo, StoredLog } from './types';
 
@@ -66,7 +67,7 @@ export function fromRow(row: LogRow): StoredLog {
     }
   }
   return {
-    id: `${row.trace_id}-${row.span_id}`,
+    id: formatLogId(row.ts_us, row.span_id),
     traceId: row.trace_id,
     spanId: row.span_id,
     // PostgreSQL returns int8 as a string; µs since 1970 fit a double exactly.
@@ -110,10 +111,4 @@ export function keyFromRow(row: KeyRow): ApiKeyInfo {
     lastUsedAt: row.last_used_at === null ? null : iso(row.last_used_at),
     revokedAt: row.revoked_at === null ? null : iso(row.revoked_at),
   };
-}
-
-/** Public log id `${traceId}-${spanId}` → its parts, or null when malformed. */
-export function parseLogId(id: string): { traceId: string; spanId: string } | null {
-  const m = /^([0-9a-f]{32})-([0-9a-f]{16})$/.exec(id);
-  return m ? { traceId: m[1], spanId: m[2] } : null;
 }

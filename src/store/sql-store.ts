@@ -4,9 +4,10 @@ import { createKnex, type Dialect, type ParsedDbUrl } from './connect';
 import { decodeCursor, encodeCursor } from './cursor';
 import { ConflictError, NotFoundError, StoreError, StoreUnavailableError } from './errors';
 import { applyFilter } from './filter';
-import { MIGRATION_CONFIG } from './migrations';
+import { LEGACY_ID_MAX, META_TABLE, MIGRATION_CONFIG } from './migrations';
 import { claimSqliteFile } from './sqlite-files';
-import { fromRow, keyFromRow, parseLogId, toRow, type KeyRow, type LogRow } from './rows';
+import { parseLogId } from '../record/log-id';
+import { fromRow, keyFromRow, toRow, type KeyRow, type LogRow } from './rows';
 import { computeStats } from './stats';
 import type BetterSqlite3 from 'better-sqlite3';
 import type {
@@ -46,11 +47,13 @@ export function toStoreError(err: unknown, what: string): StoreError {
 }
 
 type Row = ReturnType<typeof toRow>;
+/** The unique key that makes writes idempotent (migration 004): a replayed span is skipped. */
+const UNIQUE_KEY = ['ts_us', 'span_id', 'trace_id'];
 /** The columns `toRow` fills, in its order (derived from it, so the two cannot drift apart). */
 const ROW_COLUMNS = Object.keys(toRow({} as AuditRecord, 0));
 const INSERT_SQL =
   `INSERT INTO logs (${ROW_COLUMNS.join(', ')}) VALUES (${ROW_COLUMNS.map((c) => `@${c}`).join(', ')}) ` +
-  'ON CONFLICT (trace_id, span_id) DO NOTHING';
+  `ON CONFLICT (${UNIQUE_KEY.join(', ')}) DO NOTHING`;
 const insertsByConnection = new WeakMap<BetterSqlite3.Database, (rows: Row[]) => number>();
 
 /**
@@ -138,10 +141,10 @@ export class SqlStore implements Store {
         for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
           const rows = records.slice(i, i + ROWS_PER_STATEMENT).map((r) => toRow(r, now));
           if (this.dialect === 'postgres') {
-            const result = await trx('logs').insert(rows).onConflict(['trace_id', 'span_id']).ignore().returning('id');
+            const result = await trx('logs').insert(rows).onConflict(UNIQUE_KEY).ignore().returning('id');
             inserted += result.length;
           } else {
-            await trx('logs').insert(rows).onConflict(['trace_id', 'span_id']).ignore();
+            await trx('logs').insert(rows).onConflict(UNIQUE_KEY).ignore();
             const changes = await trx.raw('select changes() as n');
             inserted += Number((changes as Array<{ n: number }>)[0].n);
           }
@@ -174,17 +177,34 @@ export class SqlStore implements Store {
   async getLog(id: string, companyId?: string): Promise<StoredLog> {
     const parts = parseLogId(id);
     if (!parts) throw new NotFoundError(`no log with id ${JSON.stringify(id.slice(0, 80))}`);
-    const row = await this.run('reading a log', () =>
-      this.knex('logs')
-        .where({ trace_id: parts.traceId, span_id: parts.spanId })
-        .modify((qb) => {
-          if (companyId !== undefined) qb.where('company_id', companyId);
-        })
-        .first() as Promise<LogRow | undefined>,
-    );
+    const row = await this.run('reading a log', async () => {
+      const query = this.knex('logs').modify((qb) => {
+        if (companyId !== undefined) qb.where('company_id', companyId);
+      });
+      if (parts.kind === 'time') return query.where({ ts_us: parts.timestampUs, span_id: parts.spanId }).first() as Promise<LogRow | undefined>;
+      // An id of the first format: only rows stored before migration 004 have one.
+      const legacyMax = await this.legacyIdMax();
+      if (legacyMax === null) return undefined;
+      // The bound is written out (an integer read from our own table) so that the planner
+      // matches it with the partial index's predicate.
+      return query.where({ trace_id: parts.traceId, span_id: parts.spanId }).whereRaw(`id <= ${legacyMax}`).first() as Promise<LogRow | undefined>;
+    });
     // Outside the caller's company reads exactly like absent: existence is never revealed.
     if (!row) throw new NotFoundError(`no log with id ${id}`);
     return fromRow(row);
+  }
+
+  private legacyMax: Promise<number | null> | undefined;
+
+  /** The highest row id that also resolves by `<trace_id>-<span_id>` (read once). */
+  private legacyIdMax(): Promise<number | null> {
+    this.legacyMax ??= (this.knex(META_TABLE).where({ name: LEGACY_ID_MAX }).first('value') as Promise<{ value: string } | undefined>)
+      .then((row) => (row && Number.isSafeInteger(Number(row.value)) ? Number(row.value) : null))
+      .catch((err: unknown) => {
+        this.legacyMax = undefined;
+        throw err;
+      });
+    return this.legacyMax;
   }
 
   stats(filter: LogFilter, options: StatsOptions = {}): Promise<Stats> {

@@ -2,7 +2,7 @@ import type { AuditRecord } from '../record/types';
 
 /** A stored audit row as the query API returns it. */
 export interface StoredLog extends AuditRecord {
-  /** Public id: `${traceId}-${spanId}`. */
+  /** Public id: `<timestampUs>-<spanId>` (src/record/log-id.ts). */
   id: string;
   /** ISO 8601 UTC. */
   createdAt: string;
@@ -87,7 +87,7 @@ export interface ApiKeyInfo {
 
 export interface InsertResult {
   inserted: number;
-  /** Rows skipped because (trace id, span id) was already stored. */
+  /** Rows skipped because the span (start time, span id, trace id) was already stored. */
   duplicates: number;
 }
 
@@ -107,7 +107,7 @@ export interface Store {
   migrate(): Promise<void>;
   /** Resolves when the database answers; throws StoreUnavailableError otherwise. */
   ping(): Promise<void>;
-  /** Writes a batch in one transaction; duplicates (trace id + span id) are skipped. */
+  /** Writes a batch in one transaction; duplicates (the same span again) are skipped. */
   insertBatch(records: readonly AuditRecord[]): Promise<InsertResult>;
   listLogs(filter: LogFilter, options: ListOptions): Promise<LogPage>;
   /** Throws NotFoundError when absent or outside `companyId`. */

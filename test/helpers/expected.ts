@@ -21,7 +21,7 @@ export function matches(r: AuditRecord, f: LogFilter): boolean {
   return true;
 }
 
-export const logId = (r: AuditRecord): string => `${r.traceId}-${r.spanId}`;
+export const logId = (r: AuditRecord): string => `${r.timestampUs}-${r.spanId}`;
 
 /** Ids of the matching fixtures, newest first (ties: insertion order reversed, as the id column). */
 export function expectedIds(records: AuditRecord[], f: LogFilter): string[] {

@@ -9,11 +9,12 @@ import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace
 import { OTLPTraceExporter as HttpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { toSpanInput } from '../../src/exporter';
-import { createRecordMapper } from '../../src/record';
+import { createRecordMapper, logIdAt } from '../../src/record';
 import { startOtlpGrpcReceiver, startOtlpHttpReceiver } from '../../src/receiver';
 import { ExportTraceServiceRequest, ExportTraceServiceResponse } from '../../src/receiver/otlp-schema';
 import { openStore } from '../../src/store';
 import { expectNoLeak } from '../record/secrets';
+import { logId } from '../helpers/expected';
 import { createTestStore, forEachStore, pgReachable, REQUIRE_ALL } from '../helpers/stores';
 import { sendSpans } from './spans';
 
@@ -21,6 +22,8 @@ const hex = (n: number, len: number) => n.toString(16).padStart(len, '0');
 function otlpJson(spans: Array<Record<string, unknown>>): string {
   return JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'json-svc' } }] }, scopeSpans: [{ spans }] }] });
 }
+/** Every span of jsonSpan() starts here: their log ids are `${JSON_START_US}-<span id>`. */
+const JSON_START_US = 1_700_000_000_000_000;
 function jsonSpan(i: number, extra: Array<Record<string, unknown>> = []): Record<string, unknown> {
   return {
     traceId: hex(i + 1, 32), spanId: hex(i + 1, 16), name: 'GET /x', kind: 2,
@@ -68,14 +71,14 @@ forEachStore('OTLP receiver', ({ store }) => {
       const expected = ended.map((s) => map(toSpanInput(s))).filter((r) => r !== null);
       expect(expected).to.have.length(2);
       for (const record of expected) {
-        const { id, createdAt, updatedAt, ...stored } = await store().getLog(`${record!.traceId}-${record!.spanId}`);
+        const { id, createdAt, updatedAt, ...stored } = await store().getLog(logId(record!));
         expect(stored).to.deep.equal(record);
         expectNoLeak(JSON.stringify(stored), 'stored row');
       }
       // The CLIENT span was ignored, not stored.
       const clientSpan = ended.find((s) => s.name === 'GET upstream')!;
       try {
-        await store().getLog(`${clientSpan.spanContext().traceId}-${clientSpan.spanContext().spanId}`);
+        await store().getLog(logIdAt(clientSpan.startTime, clientSpan.spanContext().spanId));
         expect.fail('client span stored');
       } catch (err) {
         expect((err as Error).name).to.equal('NotFoundError');
@@ -102,9 +105,9 @@ forEachStore('OTLP receiver', ({ store }) => {
     expect(res.status).to.equal(200);
     expect(body.partialSuccess.rejectedSpans).to.equal('2');
     expect(body.partialSuccess.errorMessage).to.match(/invalid trace id/);
-    const rejected = await store().getLog(`${hex(2003, 32)}-${hex(2003, 16)}`).catch(() => null);
+    const rejected = await store().getLog(`${JSON_START_US}-${hex(2003, 16)}`).catch(() => null);
     expect(rejected).to.equal(null);
-    expect((await store().getLog(`${hex(2001, 32)}-${hex(2001, 16)}`)).timestampUs).to.equal(1_700_000_000_000_000);
+    expect((await store().getLog(`${JSON_START_US}-${hex(2001, 16)}`)).timestampUs).to.equal(1_700_000_000_000_000);
   });
 
   it('answers a protobuf partial success in protobuf', async () => {
@@ -154,7 +157,7 @@ forEachStore('OTLP receiver', ({ store }) => {
         { key: 'deep', value: deep },
       ])]), { 'content-type': 'application/json' });
       expect(res.status).to.equal(200);
-      const log = await store().getLog(`${hex(4001, 32)}-${hex(4001, 16)}`);
+      const log = await store().getLog(`${JSON_START_US}-${hex(4001, 16)}`);
       expect(log.endpoint.length).to.be.at.most(1024);
       expect(log.userAgent!.length).to.be.at.most(1024);
     });
@@ -233,7 +236,7 @@ describe('OTLP receiver: ingest token, outages and crashes', function () {
       }
       expect(after).to.equal(200);
       acked.push(30, 31);
-      for (const i of acked) expect((await t.store.getLog(`${hex(i + 1, 32)}-${hex(i + 1, 16)}`)).spanId).to.equal(hex(i + 1, 16));
+      for (const i of acked) expect((await t.store.getLog(`${JSON_START_US}-${hex(i + 1, 16)}`)).spanId).to.equal(hex(i + 1, 16));
       expect(await t.store.countLogs({})).to.equal(acked.length);
     } finally {
       await rx.close();

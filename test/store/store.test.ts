@@ -47,7 +47,7 @@ forEachStore('store', ({ store, dialect }) => {
       const log = await store().getLog(logId(r));
       const { id, createdAt, updatedAt, ...rest } = log;
       expect(rest).to.deep.equal(r);
-      expect(id).to.equal(`${r.traceId}-${r.spanId}`);
+      expect(id).to.equal(`${r.timestampUs}-${r.spanId}`);
       expect(Date.parse(createdAt)).to.be.greaterThan(0);
       expect(updatedAt).to.equal(createdAt);
     });

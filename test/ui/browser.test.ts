@@ -12,11 +12,11 @@ import { generateApiKey } from '../../src/query-api';
 import { startOtlpHttpReceiver } from '../../src/receiver';
 import type { AuditRecord } from '../../src/record/types';
 import { openStore, type SqlStore } from '../../src/store';
+import { logId } from '../helpers/expected';
 import { generateRecords } from '../helpers/fixtures';
 import { REQUIRE_ALL } from '../helpers/stores';
 import { buildUi, chromiumAvailable, launchChromium, startUiServer, type UiServer } from './harness';
 
-const idOf = (r: AuditRecord) => `${r.traceId}-${r.spanId}`;
 const XSS = '<img src=x onerror="window.__xss=1">';
 
 let specials = 0;
@@ -113,8 +113,8 @@ describe('web UI in Chromium', function () {
     await page.goto(`${server.base}/`);
     await waitForRows();
     const ids = await rowIds();
-    expect(ids).to.deep.equal(records.slice(0, 50).map(idOf));
-    const first = page.locator(`tr.log-row[data-id="${idOf(failedCharge)}"]`);
+    expect(ids).to.deep.equal(records.slice(0, 50).map(logId));
+    const first = page.locator(`tr.log-row[data-id="${logId(failedCharge)}"]`);
     expect(await first.locator('.method').textContent()).to.equal('POST');
     expect(await first.locator('.endpoint').textContent()).to.equal('/v1/charges');
     expect(await first.locator('.badge').textContent()).to.equal('402');
@@ -132,19 +132,19 @@ describe('web UI in Chromium', function () {
     const statuses = await page.locator('tr.log-row .badge').allTextContents();
     const expected5xx = records.filter((r) => r.status >= 500);
     expect(statuses).to.have.length(Math.min(50, expected5xx.length)).and.to.satisfy((s: string[]) => s.every((x) => x.startsWith('5')));
-    expect(await rowIds()).to.deep.equal(expected5xx.slice(0, 50).map(idOf));
+    expect(await rowIds()).to.deep.equal(expected5xx.slice(0, 50).map(logId));
 
     await page.locator('#f-methods [data-method="POST"]').click();
     await page.waitForURL(/status=5xx&method=POST/);
     await settled();
-    const want = records.filter((r) => r.status >= 500 && r.method === 'POST').slice(0, 50).map(idOf);
+    const want = records.filter((r) => r.status >= 500 && r.method === 'POST').slice(0, 50).map(logId);
     expect(await rowIds()).to.deep.equal(want);
     expect(await page.locator('#f-methods [data-method="POST"]').getAttribute('aria-pressed')).to.equal('true');
 
     await page.goBack();
     await page.waitForURL(/\?status=5xx$/);
     await settled();
-    expect(await rowIds()).to.deep.equal(expected5xx.slice(0, 50).map(idOf));
+    expect(await rowIds()).to.deep.equal(expected5xx.slice(0, 50).map(logId));
     expect(await page.inputValue('#f-status')).to.equal('5xx');
   });
 
@@ -153,7 +153,7 @@ describe('web UI in Chromium', function () {
     await waitForRows();
     const expectRows = async (keep: (r: AuditRecord) => boolean) => {
       await settled();
-      expect(await rowIds()).to.deep.equal(records.filter(keep).slice(0, 50).map(idOf));
+      expect(await rowIds()).to.deep.equal(records.filter(keep).slice(0, 50).map(logId));
     };
     await page.selectOption('#f-endpoint', '/v1/charges');
     await page.waitForURL(/\?endpoint=\/v1\/charges$/);
@@ -195,7 +195,7 @@ describe('web UI in Chromium', function () {
     await page.fill('#f-q', 'declined');
     await page.waitForURL(/\?q=declined$/);
     await settled();
-    expect(await rowIds()).to.deep.equal([idOf(failedCharge)]);
+    expect(await rowIds()).to.deep.equal([logId(failedCharge)]);
 
     await page.fill('#f-q', 'no-such-thing-anywhere');
     await page.waitForURL(/q=no-such-thing-anywhere/);
@@ -207,7 +207,7 @@ describe('web UI in Chromium', function () {
   });
 
   it('opens a permalink straight into the detail panel with every field, filters applied', async () => {
-    await page.goto(`${server.base}/logs/${idOf(failedCharge)}?status=4xx`);
+    await page.goto(`${server.base}/logs/${logId(failedCharge)}?status=4xx`);
     const detail = page.locator('#detail');
     await detail.locator('[data-field="requestPayload"]').waitFor();
     const text = async (field: string) => (await detail.locator(`[data-field="${field}"]`).first().textContent())?.trim();
@@ -221,12 +221,12 @@ describe('web UI in Chromium', function () {
     expect(await text('responsePayload')).to.contain('card_declined');
     expect(await page.inputValue('#f-status')).to.equal('4xx');
     await waitForRows();
-    expect(await page.locator('tr.log-row[aria-selected="true"]').getAttribute('data-id')).to.equal(idOf(failedCharge));
+    expect(await page.locator('tr.log-row[aria-selected="true"]').getAttribute('data-id')).to.equal(logId(failedCharge));
   });
 
   it('says that a successful response payload is not stored, and links the trace', async () => {
     const ok = records.find((r) => r.status >= 200 && r.status < 300)!;
-    await page.goto(`${server.base}/logs/${idOf(ok)}`);
+    await page.goto(`${server.base}/logs/${logId(ok)}`);
     const note = page.locator('#detail [data-field="responsePayload"]');
     await note.waitFor();
     expect(await note.textContent()).to.contain('Not stored for successful');
@@ -242,10 +242,10 @@ describe('web UI in Chromium', function () {
   });
 
   it('renders hostile endpoints, tokens, URLs and payloads as text', async () => {
-    await page.goto(`${server.base}/logs/${idOf(xssRecord)}`);
+    await page.goto(`${server.base}/logs/${logId(xssRecord)}`);
     await page.locator('#detail [data-field="responsePayload"]').waitFor();
     await waitForRows();
-    const row = page.locator(`tr.log-row[data-id="${idOf(xssRecord)}"]`);
+    const row = page.locator(`tr.log-row[data-id="${logId(xssRecord)}"]`);
     expect(await row.locator('.endpoint').textContent()).to.equal(XSS);
     expect(await row.locator('.token').textContent()).to.equal('<script>window.__xss=2</script>');
     expect(await page.locator('#detail .detail-title').textContent()).to.contain(XSS);
@@ -285,7 +285,7 @@ describe('web UI in Chromium', function () {
       await page.waitForTimeout(150);
     }
     await page.waitForFunction((n) => document.querySelectorAll('tr.log-row').length === n, records.length);
-    expect(await rowIds()).to.deep.equal(records.map(idOf));
+    expect(await rowIds()).to.deep.equal(records.map(logId));
     expect(await page.locator('#result-status').textContent()).to.contain('end of results');
   });
 
@@ -310,8 +310,9 @@ describe('web UI in Chromium', function () {
     });
     await receiver.close();
     expect(res.status).to.equal(200);
-    await page.locator(`tr.log-row[data-id="${traceId}-${spanId}"]`).waitFor({ timeout: 10_000 });
-    expect((await rowIds())[0]).to.equal(`${traceId}-${spanId}`);
+    const liveId = `${startNs / 1000n}-${spanId}`;
+    await page.locator(`tr.log-row[data-id="${liveId}"]`).waitFor({ timeout: 10_000 });
+    expect((await rowIds())[0]).to.equal(liveId);
     const fresh = special({ traceId, spanId, endpoint: '/v1/live-arrival', companyId: null, timestampUs: Number(startNs / 1000n) }, 0);
     expect(await page.locator('#live-state').textContent()).to.equal('Live');
     await page.locator('#live-toggle').uncheck({ force: true });
@@ -322,7 +323,7 @@ describe('web UI in Chromium', function () {
     await context.close();
     context = await browser.newContext({ viewport: { width: 1440, height: 900 }, timezoneId: 'Asia/Tokyo' });
     page = await context.newPage();
-    await page.goto(`${server.base}/logs/${idOf(failedCharge)}`);
+    await page.goto(`${server.base}/logs/${logId(failedCharge)}`);
     await page.locator('#detail .detail-sub').waitFor();
     const utc = new Date(failedCharge.timestampUs / 1000).toISOString().slice(11, 16);
     expect(await page.locator('#detail .detail-sub').textContent()).to.contain(utc).and.contain('UTC');
@@ -364,10 +365,10 @@ describe('web UI in Chromium', function () {
       await waitForRows();
       await page.waitForFunction(() => document.getElementById('scope')?.textContent === 'Company acme');
       const acme = records.filter((r) => r.companyId === 'acme');
-      expect(await rowIds()).to.deep.equal(acme.slice(0, 50).map(idOf));
+      expect(await rowIds()).to.deep.equal(acme.slice(0, 50).map(logId));
       await page.waitForFunction((n) => document.getElementById('m-total')?.textContent === n, String(acme.length));
       // Another company's log is not there, even by permalink.
-      await page.goto(`${keyed.base}/logs/${idOf(xssRecord)}`);
+      await page.goto(`${keyed.base}/logs/${logId(xssRecord)}`);
       await page.locator('#detail .state-title').waitFor();
       expect(await page.locator('#detail .state-title').textContent()).to.equal('Request not found');
       // The key lives in sessionStorage, not localStorage, and signing out forgets it.
