@@ -53,18 +53,41 @@ function pathOf(url: string): string {
   return url.split(/[?#]/)[0] || '/';
 }
 
-function requestHeaders(a: Attributes, keep: ReadonlySet<string>, redactor: Redactor): Record<string, string> | null {
-  const found: Record<string, string | string[]> = {};
-  for (const [key, value] of Object.entries(a)) {
-    if (!key.startsWith(HEADER_PREFIX)) continue;
-    const name = key.slice(HEADER_PREFIX.length).toLowerCase().replace(/_/g, '-');
-    if (!keep.has(name)) continue;
-    if (typeof value === 'string') found[name] = value;
-    else if (Array.isArray(value)) found[name] = value.filter((v): v is string => typeof v === 'string');
+/**
+ * Which kept header an attribute key names, or null: worked out once per distinct key (a span
+ * carries two dozen attributes; string surgery on each of them, per span, showed in profiles).
+ */
+function headerNames(keep: ReadonlySet<string>): (key: string) => string | null {
+  const known = new Map<string, string | null>();
+  return (key) => {
+    let name = known.get(key);
+    if (name === undefined) {
+      const header = key.startsWith(HEADER_PREFIX) ? key.slice(HEADER_PREFIX.length).toLowerCase().replace(/_/g, '-') : '';
+      name = keep.has(header) ? header : null;
+      // Bounded: attribute keys come from the spans, and a hostile sender can vary them.
+      if (known.size < 10_000) known.set(key, name);
+    }
+    return name;
+  };
+}
+
+function requestHeaders(a: Attributes, headerName: (key: string) => string | null, redactor: Redactor): Record<string, string> | null {
+  let found: Record<string, string | string[]> | undefined;
+  for (const key in a) {
+    const name = headerName(key);
+    if (name === null) continue;
+    const value = a[key];
+    if (typeof value === 'string') (found ??= {})[name] = value;
+    else if (Array.isArray(value)) (found ??= {})[name] = value.filter((v): v is string => typeof v === 'string');
   }
+  if (!found) return null;
   const redacted = redactor.headers(found);
-  for (const name of Object.keys(redacted)) redacted[name] = capString(redacted[name], LIMITS.header) as string;
-  return Object.keys(redacted).length > 0 ? redacted : null;
+  let any = false;
+  for (const name in redacted) {
+    redacted[name] = capString(redacted[name], LIMITS.header) as string;
+    any = true;
+  }
+  return any ? redacted : null;
 }
 
 function validateOptions(options: RecordOptions): void {
@@ -85,7 +108,7 @@ export function createRecordMapper(options: RecordOptions = {}): RecordMapper {
   validateOptions(options);
   const redactor = createRedactor(options.redaction);
   const maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-  const keep = new Set((options.keepRequestHeaders ?? DEFAULT_KEPT_HEADERS).map((h) => h.toLowerCase()));
+  const headerName = headerNames(new Set((options.keepRequestHeaders ?? DEFAULT_KEPT_HEADERS).map((h) => h.toLowerCase())));
 
   return (span: SpanInput): AuditRecord | null => {
     if (span.kind !== 'server') return null;
@@ -144,7 +167,7 @@ export function createRecordMapper(options: RecordOptions = {}): RecordMapper {
       service: capString(str(span.resource, 'service.name'), LIMITS.id),
       requestPayload: request.text,
       responsePayload: response.text,
-      requestHeaders: requestHeaders(a, keep, redactor),
+      requestHeaders: requestHeaders(a, headerName, redactor),
       truncated: request.truncated || response.truncated,
       error: error === null ? null : capString(redactor.text(capString(error, LIMITS.error * 2) as string, 'error'), LIMITS.error),
     };

@@ -12,8 +12,10 @@ export interface ValuePattern {
   replace?: (match: string) => string;
   /** Cheap pre-checks that skip the regex on text that cannot match: a substring it needs… */
   needs?: string;
-  /** …or a least number of digits in the text. */
+  /** …or a least number of digits in the text… */
   minDigits?: number;
+  /** …or the length of its shortest match. */
+  minLength?: number;
 }
 
 export function luhnValid(digits: string): boolean {
@@ -61,14 +63,15 @@ export const DEFAULT_VALUE_PATTERNS: readonly ValuePattern[] = [
   { name: 'jwt', needs: 'eyJ', regex: /\beyJ[A-Za-z0-9_-]{4,8192}\.[A-Za-z0-9_-]{4,65536}\.[A-Za-z0-9_-]{0,8192}/g },
   {
     name: 'authorization-scheme',
+    minLength: 12,
     regex: /\b(Bearer|Basic|Digest|Token|ApiKey)\s{1,8}[A-Za-z0-9._~+/=:-]{6,8192}/gi,
     replace: (m) => `${m.split(/\s+/)[0]} [REDACTED]`,
   },
-  { name: 'provider-api-key', regex: /\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9_]{6,256}|\bAKIA[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{20,256}|\bxox[abprs]-[A-Za-z0-9-]{10,256}/g },
+  { name: 'provider-api-key', minLength: 14, regex: /\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9_]{6,256}|\bAKIA[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{20,256}|\bxox[abprs]-[A-Za-z0-9-]{10,256}/g },
   { name: 'url-credentials', needs: '@', regex: /(?<=\/\/)[^/\s:@]{1,256}:[^/\s@]{1,256}(?=@)/g },
   // Bounded quantifiers everywhere: linear time on hostile megabyte strings.
   { name: 'email', needs: '@', regex: /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}/g },
-  { name: 'iban', minDigits: 2, regex: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g, validate: ibanValid },
+  { name: 'iban', minDigits: 2, minLength: 12, regex: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g, validate: ibanValid },
   { name: 'card', minDigits: 13, regex: /(?<![\d.])\d(?:[ -]?\d){12,18}(?![\d.])/g, validate: cardValid },
   { name: 'us-ssn', minDigits: 9, regex: /\b\d{3}-\d{2}-\d{4}\b/g, validate: ssnValid },
   { name: 'uk-nino', minDigits: 6, regex: /\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/g },
@@ -82,6 +85,7 @@ export function applyPatterns(text: string, patterns: readonly ValuePattern[], r
   let out = text;
   let digits = -1;
   for (const p of patterns) {
+    if (p.minLength !== undefined && out.length < p.minLength) continue;
     if (p.needs !== undefined && !out.includes(p.needs)) continue;
     if (p.minDigits !== undefined) {
       if (digits < 0) digits = countDigits(out);

@@ -101,6 +101,8 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
 
   /** Key/value pairs inside text that is not parseable JSON (cut or malformed bodies, logs). */
   const pairsInText = (value: string): string => {
+    // Both shapes need a separator; most strings (paths, user agents) have neither.
+    if (!value.includes(':') && !value.includes('=')) return value;
     const json = value.replace(JSON_PAIR, (m: string, k: string) => (isSecretKey(k) ? `"${k}":"${REDACTED}"` : m));
     // `key=value` / `key: value`: a non-secret key must not swallow what follows it
     // (`failed: password=x`), so values are consumed only after a secret key.
