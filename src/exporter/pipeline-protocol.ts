@@ -1,7 +1,6 @@
 /** Messages between WorkerSpanProcessor (the app's thread) and pipeline-worker. */
 import type { RecordOptions } from '../record';
 import type { Attributes } from '../record/types';
-import type { WireSpan } from './convert';
 import type { WriterStats } from './queue';
 
 /** `workerData` of the pipeline worker: everything must survive a structured clone. */
@@ -14,7 +13,12 @@ export interface PipelineConfig {
 }
 
 export type ToWorker =
-  | { t: 'spans'; spans: WireSpan[]; resource?: Attributes }
+  /**
+   * `spans`: a JSON array of `count` WireSpans. JSON rather than structured clone: on the
+   * worker JSON.parse costs about half of what deserializing the same objects does (3.8–4.4
+   * against 6.8–8.4 µs per span), for about 0.5 µs more on the app's thread.
+   */
+  | { t: 'spans'; spans: string; count: number; resource?: Attributes }
   | { t: 'flush'; id: number; timeoutMs?: number }
   | { t: 'close'; id: number; timeoutMs?: number }
   | { t: 'release' };

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createRecordMapper, type AuditRecord } from '../record';
 import type { Attributes } from '../record/types';
 import { openStore } from '../store';
-import { fromWireSpan } from './convert';
+import { fromWireSpan, type WireSpan } from './convert';
 import type { FromWorker, PipelineConfig, ToWorker } from './pipeline-protocol';
 import { RecordWriter } from './queue';
 
@@ -63,7 +63,14 @@ port.on('message', (message: ToWorker) => {
     case 'spans': {
       if (message.resource) resource = message.resource;
       const records: AuditRecord[] = [];
-      for (const wire of message.spans) {
+      let spans: WireSpan[] = [];
+      try {
+        spans = JSON.parse(message.spans) as WireSpan[];
+      } catch {
+        // Our own JSON.stringify's output: cannot happen; counted as unmapped if it ever did.
+      }
+      unmapped += message.count - spans.length;
+      for (const wire of spans) {
         try {
           const record = map(fromWireSpan(wire, resource));
           if (record) records.push(record);
@@ -73,7 +80,7 @@ port.on('message', (message: ToWorker) => {
           unmapped += 1;
         }
       }
-      received += message.spans.length;
+      received += message.count;
       writer.add(records);
       scheduleStats();
       break;

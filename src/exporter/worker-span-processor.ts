@@ -7,7 +7,7 @@ import type { RecordOptions } from '../record';
 import { parseDbUrl } from '../store/url';
 import { claimSqliteFile } from '../store/sqlite-files';
 import type { Attributes } from '../record/types';
-import { toWireSpan, type WireSpan } from './convert';
+import { toWireSpan } from './convert';
 import type { FromWorker, PipelineConfig, ToWorker, WorkerCounts } from './pipeline-protocol';
 import { defaultReport, throttled, type WriterStats } from './queue';
 
@@ -58,7 +58,8 @@ interface Call {
  */
 export class WorkerSpanProcessor implements SpanProcessor {
   private worker: Worker | undefined;
-  private pending: WireSpan[] = [];
+  /** Spans waiting for the next message, each as JSON text. */
+  private pending: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private restartAt = 0;
   /** Spans posted to the current worker. */
@@ -106,11 +107,13 @@ export class WorkerSpanProcessor implements SpanProcessor {
       const resource = span.resource;
       if (resource !== this.batchResource && this.pending.length > 0) this.send();
       this.batchResource = resource;
-      this.pending.push(toWireSpan(span));
+      this.pending.push(JSON.stringify(toWireSpan(span)));
       if (this.pending.length >= SPANS_PER_MESSAGE) this.send();
       else this.timer ??= setTimeout(() => this.send(), LINGER_MS).unref();
-    } catch {
-      // Telemetry never breaks the app; a span that cannot be copied is skipped.
+    } catch (err) {
+      // Telemetry never breaks the app: a span that cannot be copied is counted and reported.
+      this.droppedHere += 1;
+      this.warnDrop(`cannot copy a span for the audit pipeline (${(err as Error).message}); dropped (${this.stats().dropped} dropped so far)`);
     }
   }
 
@@ -170,7 +173,7 @@ export class WorkerSpanProcessor implements SpanProcessor {
     }
     const spans = this.pending;
     this.pending = [];
-    const message: ToWorker = { t: 'spans', spans };
+    const message: ToWorker = { t: 'spans', spans: `[${spans.join(',')}]`, count: spans.length };
     if (this.batchResource !== this.sentResource) {
       message.resource = (this.batchResource?.attributes ?? {}) as Attributes;
       this.sentResource = this.batchResource;
@@ -179,7 +182,7 @@ export class WorkerSpanProcessor implements SpanProcessor {
       worker.postMessage(message);
       this.sent += spans.length;
     } catch (err) {
-      // Attribute values the SDK accepted always clone; anything else is counted, not thrown.
+      // A string and the resource's attributes always clone; should posting fail, the spans are counted, not thrown.
       this.droppedHere += spans.length;
       this.sentResource = undefined;
       this.report(`cannot pass ${spans.length} spans to the audit pipeline worker (${(err as Error).message}); dropped`);

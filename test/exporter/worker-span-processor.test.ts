@@ -1,12 +1,14 @@
 import { expect } from 'chai';
 import { SpanKind, type Attributes } from '@opentelemetry/api';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { WorkerSpanProcessor } from '../../src/exporter';
+import { toSpanInput, WorkerSpanProcessor } from '../../src/exporter';
+import { createRecordMapper } from '../../src/record';
 import { openStore } from '../../src/store';
+import { logId } from '../helpers/expected';
 import { createTestStore, pgReachable, PG_URL, REQUIRE_ALL, type TestStore } from '../helpers/stores';
 
 const serverSpan = (i: number, extra: Attributes = {}): Attributes => ({
@@ -75,6 +77,40 @@ describe('WorkerSpanProcessor (mapping, redaction and writes on a worker thread)
       });
     });
   }
+
+  it('files exactly the row the in-thread mapping makes, whatever the attribute values', async () => {
+    const t = await createTestStore('sqlite', 'better-sqlite3');
+    const spans = new InMemorySpanExporter();
+    const processor = new WorkerSpanProcessor({ db: t.url });
+    const provider = new BasicTracerProvider({ spanProcessors: [processor, new SimpleSpanProcessor(spans)] });
+    try {
+      const span = provider.getTracer('test').startSpan('POST /v1/items/:id', {
+        kind: SpanKind.SERVER,
+        attributes: serverSpan(1, {
+          'http.response.status_code': 500,
+          // Text that a copy between threads could alter: astral characters, controls, quotes, escapes.
+          'user_agent.original': 'app/1 😀 "quoted" \u0000\n\t \\ ✓',
+          'auditspan.response.body': '{"error":{"message":"upstream said \\"no\\" 😀"}}',
+          'http.request.header.accept': ['application/json', 'text/plain'],
+          'auditspan.request.body.size': 1234567,
+          'auditspan.request.body.truncated': true,
+          'custom.float': 0.1 + 0.2,
+          'custom.nan': Number.NaN,
+        }),
+      });
+      span.recordException(new Error('boom at step 3'));
+      span.end();
+      await processor.forceFlush();
+      const [ended] = spans.getFinishedSpans();
+      const expected = createRecordMapper()(toSpanInput(ended))!;
+      const { id, createdAt, updatedAt, ...stored } = await t.store.getLog(logId(expected));
+      expect(stored).to.deep.equal(expected);
+      expect(stored.userAgent).to.contain('😀').and.contain('\u0000');
+    } finally {
+      await provider.shutdown();
+      await t.cleanup();
+    }
+  });
 
   it('bounds what waits for an unreachable database: drops are counted and reported, flush says what is left', async () => {
     const { processor, provider, reports, emit } = harness({ db: 'postgres://postgres@127.0.0.1:1/none', maxQueue: 50, shutdownTimeoutMs: 1000 });
