@@ -1,5 +1,5 @@
 import type { Redactor } from './redaction/redactor';
-import { cutUtf8 } from './limits';
+import { cutUtf8, wellFormed } from './limits';
 import type { AttributeValue } from './types';
 
 /** Content types whose bytes are never stored, only their size. */
@@ -56,5 +56,5 @@ export function processBody(
   const pre = cutUtf8(value, maxBytes * 4);
   const redacted = redactor.payload(pre.text, contentType);
   const cut = cutUtf8(redacted, maxBytes);
-  return { text: cut.text, truncated: alreadyTruncated || pre.cut || cut.cut };
+  return { text: wellFormed(cut.text), truncated: alreadyTruncated || pre.cut || cut.cut };
 }

@@ -23,7 +23,24 @@ export function cutUtf8(value: string, maxBytes: number): { text: string; cut: b
   return { text: bytes.subarray(0, end).toString('utf8'), cut: true };
 }
 
+/** ES2024 string methods, present in Node 20 (V8 11.3) but not in this project's ES2023 lib. */
+interface WellFormed {
+  isWellFormed(): boolean;
+  toWellFormed(): string;
+}
+
+/**
+ * Lone UTF-16 surrogates (a broken client or SDK) become U+FFFD, as UTF-8 encoders write them:
+ * without this, SQLite stored them as invalid UTF-8 that read back as three U+FFFD, while
+ * PostgreSQL stored one. Every stored string passes here, so both give back the record.
+ */
+export function wellFormed(value: string): string {
+  const s = value as unknown as WellFormed;
+  return s.isWellFormed() ? value : s.toWellFormed();
+}
+
+/** At most `max` bytes of UTF-8, well-formed. */
 export function capString(value: string | null, max: number): string | null {
   if (value === null) return null;
-  return value.length > max ? cutUtf8(value, max).text : value;
+  return wellFormed(value.length > max ? cutUtf8(value, max).text : value);
 }

@@ -88,8 +88,8 @@ describe('WorkerSpanProcessor (mapping, redaction and writes on a worker thread)
         kind: SpanKind.SERVER,
         attributes: serverSpan(1, {
           'http.response.status_code': 500,
-          // Text that a copy between threads could alter: astral characters, controls, quotes, escapes.
-          'user_agent.original': 'app/1 😀 "quoted" \u0000\n\t \\ ✓',
+          // Text that a copy between threads or a database could alter: astral characters, a lone surrogate, controls, quotes, escapes.
+          'user_agent.original': 'app/1 😀 \ud800 "quoted" \u0000\n\t \\ ✓',
           'auditspan.response.body': '{"error":{"message":"upstream said \\"no\\" 😀"}}',
           'http.request.header.accept': ['application/json', 'text/plain'],
           'auditspan.request.body.size': 1234567,
@@ -105,7 +105,7 @@ describe('WorkerSpanProcessor (mapping, redaction and writes on a worker thread)
       const expected = createRecordMapper()(toSpanInput(ended))!;
       const { id, createdAt, updatedAt, ...stored } = await t.store.getLog(logId(expected));
       expect(stored).to.deep.equal(expected);
-      expect(stored.userAgent).to.contain('😀').and.contain('\u0000');
+      expect(stored.userAgent).to.contain('😀').and.contain('\ufffd').and.contain('\u0000');
     } finally {
       await provider.shutdown();
       await t.cleanup();

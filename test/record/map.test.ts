@@ -89,6 +89,24 @@ describe('toAuditRecord: mapping', () => {
     expect(r?.requestHeaders).to.deep.equal({ accept: '*/*' });
   });
 
+  it('replaces lone surrogates with U+FFFD in every stored string', () => {
+    const lone = 'x\ud800y';
+    const r = toAuditRecord(serverSpan({
+      ...STABLE, 'http.response.status_code': 500, 'url.path': `/v1/${lone}`, 'http.route': `/v1/${lone}`, 'user_agent.original': lone,
+      'auditspan.token.name': lone, 'auditspan.company.id': lone, 'http.request.header.accept': [lone],
+      'http.request.header.content-type': ['text/plain'], 'auditspan.request.body': `note ${lone}`,
+      'auditspan.response.body': `failed ${lone}`, 'http.response.header.content-type': 'text/plain',
+    }))!;
+    for (const [field, value] of Object.entries(r)) {
+      const text = typeof value === 'string' ? value : JSON.stringify(value);
+      expect(/[\ud800-\udfff]/.test(text.replace(/[\ud800-\udbff][\udc00-\udfff]/g, '')), field).to.equal(false);
+    }
+    expect(r.userAgent).to.equal('x\ufffdy');
+    expect(r.requestPayload).to.equal('note x\ufffdy');
+    expect(r.error).to.equal('failed x\ufffdy');
+    expect(r.requestHeaders).to.deep.equal({ accept: 'x\ufffdy', 'content-type': 'text/plain' });
+  });
+
   it('caps absurd attribute values', () => {
     const huge = 'a'.repeat(1024 * 1024);
     const r = toAuditRecord(serverSpan({ ...STABLE, 'url.path': `/${huge}`, 'http.route': huge, 'user_agent.original': huge, 'auditspan.token.name': huge }));
