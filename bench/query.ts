@@ -1,6 +1,6 @@
 /**
  * Query latency at scale, through the real query API over HTTP: the first page (50 rows,
- * newest first) for each documented filter, a deep page by cursor, stats, facets and the
+ * newest first) for each documented filter, a deep page by cursor, one log by id, stats, facets and the
  * export rate, on 1 M generated rows over 30 days in SQLite and PostgreSQL. The baseline is
  * `/healthz` on the same server in the same run (the HTTP round trip itself). The query plans
  * are printed too: every first page must walk an index in (ts, id) order.
@@ -133,6 +133,9 @@ export async function run(): Promise<string> {
       }
       const deep = await sample(`${base}/api/logs?limit=50&cursor=${encodeURIComponent(cursor)}`, admin);
       rows.push(['page 21 by cursor', `${fmt(median(deep), 1)} ms`, `${fmt(percentile(deep, 95), 1)} ms`, ratio(median(deep), healthz)]);
+      // One log by its id (the detail panel): one entry of the unique (ts_us, span_id, trace_id) index.
+      const detail = await sample(`${base}/api/logs/${encodeURIComponent(newest.id)}`, admin);
+      rows.push(['one log by id', `${fmt(median(detail), 1)} ms`, `${fmt(percentile(detail, 95), 1)} ms`, ratio(median(detail), healthz)]);
       for (const [name, path] of [['stats, last 24 h', `/api/stats?from=${Math.round(newestMs - DAY)}`], ['stats, 30 days', '/api/stats'], ['facets, last 24 h', `/api/facets?from=${Math.round(newestMs - DAY)}`]] as const) {
         const times = await sample(`${base}${path}`, admin, 10);
         rows.push([name, `${fmt(median(times), 1)} ms`, `${fmt(percentile(times, 95), 1)} ms`, ratio(median(times), healthz)]);

@@ -1,6 +1,6 @@
 /**
  * Store writes: `insertBatch` (the one write path of the exporter and the receiver: 500-row
- * statements in one transaction, duplicates ignored on (trace_id, span_id), 10 indexes) against
+ * statements in one transaction, duplicates ignored on (ts_us, span_id, trace_id), 10 indexes) against
  * the fastest raw insert on the same database in the same run — a prepared single-row
  * statement in one transaction on SQLite, and COPY-free multi-row INSERT without conflict
  * handling or secondary indexes on PostgreSQL (the table layout a plain log sink would use).
