@@ -89,7 +89,10 @@ function keyValues(list: unknown, json: boolean, depth = 0): Attributes {
   if (!Array.isArray(list)) return out;
   for (const kv of list as Array<{ key?: unknown; value?: Record<string, unknown> }>) {
     if (typeof kv?.key !== 'string') continue;
-    out[kv.key] = anyValue(kv.value, json, depth);
+    const value = anyValue(kv.value, json, depth);
+    // A key named __proto__ stays an attribute of its own instead of replacing the prototype.
+    if (kv.key === '__proto__') Object.defineProperty(out, kv.key, { value, enumerable: true, writable: true, configurable: true });
+    else out[kv.key] = value;
   }
   return out;
 }
