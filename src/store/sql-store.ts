@@ -7,7 +7,7 @@ import { applyFilter } from './filter';
 import { LEGACY_ID_MAX, META_TABLE, MIGRATION_CONFIG } from './migrations';
 import { claimSqliteFile } from './sqlite-files';
 import { parseLogId } from '../record/log-id';
-import { fromRow, keyFromRow, toRow, type KeyRow, type LogRow } from './rows';
+import { fromRow, keyFromRow, toRow, withRowValues, type KeyRow, type LogRow } from './rows';
 import { computeStats } from './stats';
 import type BetterSqlite3 from 'better-sqlite3';
 import type {
@@ -46,31 +46,29 @@ export function toStoreError(err: unknown, what: string): StoreError {
   return unavailable ? new StoreUnavailableError(message, { cause: err }) : new StoreError(message, { cause: err });
 }
 
-type Row = ReturnType<typeof toRow>;
 /** The unique key that makes writes idempotent (migration 004): a replayed span is skipped. */
 const UNIQUE_KEY = ['ts_us', 'span_id', 'trace_id'];
 /** The columns `toRow` fills, in its order (derived from it, so the two cannot drift apart). */
 const ROW_COLUMNS = Object.keys(toRow({} as AuditRecord, 0));
 const INSERT_SQL =
-  `INSERT INTO logs (${ROW_COLUMNS.join(', ')}) VALUES (${ROW_COLUMNS.map((c) => `@${c}`).join(', ')}) ` +
+  `INSERT INTO logs (${ROW_COLUMNS.join(', ')}) VALUES (${ROW_COLUMNS.map(() => '?').join(', ')}) ` +
   `ON CONFLICT (${UNIQUE_KEY.join(', ')}) DO NOTHING`;
-const insertsByConnection = new WeakMap<BetterSqlite3.Database, (rows: Row[]) => number>();
+type PreparedInsert = (records: readonly AuditRecord[], nowMs: number) => number;
+const insertsByConnection = new WeakMap<BetterSqlite3.Database, PreparedInsert>();
 
 /**
  * better-sqlite3's fastest write path (NOTES.md): one prepared single-row statement, run per
- * row inside one transaction; returns the rows inserted (duplicates are ignored).
+ * row inside one transaction with the row's values bound by position; returns the rows
+ * inserted (duplicates are ignored).
  */
-function preparedInsert(db: BetterSqlite3.Database): (rows: Row[]) => number {
+function preparedInsert(db: BetterSqlite3.Database): PreparedInsert {
   let insert = insertsByConnection.get(db);
   if (!insert) {
     const statement = db.prepare(INSERT_SQL);
-    insert = db.transaction((rows: Row[]) => {
+    const run = statement.run.bind(statement);
+    insert = db.transaction((records: readonly AuditRecord[], nowMs: number) => {
       let inserted = 0;
-      for (const row of rows) {
-        // SQLite has no boolean type, and better-sqlite3 binds numbers only (the rows are ours, made by toRow).
-        row.truncated = Number(row.truncated);
-        inserted += statement.run(row).changes;
-      }
+      for (const record of records) inserted += withRowValues(record, nowMs, run).changes;
       return inserted;
     });
     insertsByConnection.set(db, insert);
@@ -126,8 +124,7 @@ export class SqlStore implements Store {
       return this.run('writing audit rows', async () => {
         const conn = (await this.knex.client.acquireConnection()) as BetterSqlite3.Database;
         try {
-          const now = Date.now();
-          const inserted = preparedInsert(conn)(records.map((r) => toRow(r, now)));
+          const inserted = preparedInsert(conn)(records, Date.now());
           return { inserted, duplicates: records.length - inserted };
         } finally {
           await this.knex.client.releaseConnection(conn);
