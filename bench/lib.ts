@@ -1,5 +1,6 @@
 /** Small helpers shared by the benchmarks: statistics, formatting, temp stores. */
 import type { SqlStore, SqliteDriver } from '../src/store';
+import { prng } from '../test/helpers/fixtures';
 import { createTestStore } from '../test/helpers/stores';
 
 export { PG_URL, pgReachable } from '../test/helpers/stores';
@@ -22,14 +23,7 @@ export function percentile(values: number[], p: number): number {
  * values themselves.
  */
 export function medianInterval(values: number[], resamples = 2000): [number, number] {
-  let seed = 0x9e3779b9;
-  const random = (): number => {
-    // mulberry32
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = prng(0x9e3779b9);
   const medians: number[] = [];
   for (let i = 0; i < resamples; i++) medians.push(median(values.map(() => values[Math.floor(random() * values.length)])));
   return [percentile(medians, 2.5), percentile(medians, 97.5)];

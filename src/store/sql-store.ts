@@ -82,6 +82,8 @@ export class SqlStore implements Store {
   private closed = false;
   private readonly preparedInserts: boolean;
   private readonly releaseFile: () => void;
+  /** See legacyIdMax(). */
+  private legacyMax: Promise<number | null> | undefined;
 
   constructor(parsed: ParsedDbUrl, poolSize?: number, sqliteDriver: SqliteDriver = 'sqlite3') {
     this.dialect = parsed.dialect;
@@ -190,8 +192,6 @@ export class SqlStore implements Store {
     if (!row) throw new NotFoundError(`no log with id ${id}`);
     return fromRow(row);
   }
-
-  private legacyMax: Promise<number | null> | undefined;
 
   /** The highest row id that also resolves by `<trace_id>-<span_id>` (read once). */
   private legacyIdMax(): Promise<number | null> {
