@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
-import { StoreUnavailableError } from '../store/errors';
-import { DecodeError, decodeProtobuf } from './decode';
+import { answerFor, answerForError, type Answer } from './answer';
+import { decodeProtobuf } from './decode';
 import { DEFAULT_MAX_BODY_BYTES, type OtlpReceiverOptions, type RunningReceiver } from './http';
-import { IngestPipeline, OverloadedError } from './ingest';
+import { defaultReceiverLog, IngestPipeline } from './ingest';
 import { ExportTraceServiceResponse, TRACE_SERVICE_EXPORT_PATH } from './otlp-schema';
 import { bearerMatches } from './token';
 
@@ -34,17 +34,17 @@ export async function startOtlpGrpcReceiver(options: OtlpReceiverOptions): Promi
         if (options.ingestToken && !bearerMatches(call.metadata.get('authorization'), options.ingestToken)) {
           return callback({ code: grpc.status.UNAUTHENTICATED, details: 'missing or wrong ingest token: send authorization: Bearer <AUDITSPAN_INGEST_TOKEN>' });
         }
+        let answer: Answer;
         try {
           const batch = decodeProtobuf(call.request);
-          await pipeline.ingest(batch.spans);
-          callback(null, batch.rejected > 0 ? { partialSuccess: { rejectedSpans: batch.rejected, errorMessage: batch.rejectMessage } } : {});
+          answer = answerFor(batch, await pipeline.ingest(batch.spans));
         } catch (err) {
-          if (err instanceof DecodeError) return callback({ code: grpc.status.INVALID_ARGUMENT, details: err.message });
-          if (err instanceof OverloadedError || err instanceof StoreUnavailableError) {
-            return callback({ code: grpc.status.UNAVAILABLE, details: `temporarily unavailable: ${err.message.split('\n')[0]}` });
-          }
-          callback({ code: grpc.status.UNAVAILABLE, details: 'internal error; retry later' });
+          answer = answerForError(err, options.log ?? defaultReceiverLog);
         }
+        if (answer.kind === 'ok') {
+          return callback(null, answer.rejected > 0 ? { partialSuccess: { rejectedSpans: answer.rejected, errorMessage: answer.message } } : {});
+        }
+        callback({ code: answer.kind === 'invalid' ? grpc.status.INVALID_ARGUMENT : grpc.status.UNAVAILABLE, details: answer.message });
       })();
     },
   });

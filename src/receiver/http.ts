@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import * as zlib from 'node:zlib';
 import type { Transform } from 'node:stream';
-import { StoreUnavailableError } from '../store/errors';
-import { DecodeError, decodeJson, decodeProtobuf, type DecodedBatch } from './decode';
-import { IngestPipeline, OverloadedError, type IngestOptions } from './ingest';
+import { answerFor, answerForError, type Answer } from './answer';
+import { decodeJson, decodeProtobuf, type DecodedBatch } from './decode';
+import { defaultReceiverLog, IngestPipeline, type IngestOptions } from './ingest';
 import { ExportTraceServiceResponse, RpcStatus } from './otlp-schema';
 import { bearerMatches } from './token';
 
@@ -28,7 +28,7 @@ const RETRY_AFTER_S = 5;
 const RPC_CODES: Record<number, number> = { 400: 3, 401: 16, 404: 5, 405: 12, 413: 8, 415: 3, 429: 8 };
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
     super(message);
   }
 }
@@ -53,6 +53,15 @@ function reply(res: ServerResponse, encoding: Encoding, status: number, body: Re
     ...headers,
   });
   res.end(payload);
+}
+
+function replyAnswer(res: ServerResponse, encoding: Encoding, answer: Answer): void {
+  if (answer.kind === 'invalid') return reply(res, encoding, 400, { message: answer.message });
+  if (answer.kind === 'retry') return reply(res, encoding, 503, { message: answer.message }, { 'Retry-After': String(RETRY_AFTER_S) });
+  const partial = answer.rejected > 0
+    ? { partialSuccess: { rejectedSpans: encoding === 'json' ? String(answer.rejected) : answer.rejected, errorMessage: answer.message } }
+    : {};
+  reply(res, encoding, 200, partial);
 }
 
 /** Reads the body, decompressing with a hard cap: a gzip bomb is stopped at the limit, not inflated. */
@@ -123,20 +132,15 @@ export function createOtlpHttpHandler(options: OtlpReceiverOptions, pipeline: In
       }
       const body = await readBody(req, maxBody);
       const batch = decode(body, encoding);
-      await pipeline.ingest(batch.spans);
-      const partial = batch.rejected > 0 ? { partialSuccess: { rejectedSpans: encoding === 'json' ? String(batch.rejected) : batch.rejected, errorMessage: batch.rejectMessage ?? 'invalid spans' } } : {};
-      reply(res, encoding, 200, partial);
+      const result = await pipeline.ingest(batch.spans);
+      replyAnswer(res, encoding, answerFor(batch, result));
     } catch (err) {
       if (err instanceof HttpError) {
         // After an early refusal the rest of the upload is discarded, not parsed.
         if (!req.complete) req.resume();
-        return reply(res, encoding, err.status, { message: err.message });
+        return reply(res, encoding, err.status, { message: err.message }, err.headers);
       }
-      if (err instanceof DecodeError) return reply(res, encoding, 400, { message: err.message });
-      if (err instanceof OverloadedError || err instanceof StoreUnavailableError) {
-        return reply(res, encoding, 503, { message: `temporarily unavailable: ${err.message.split('\n')[0]}` }, { 'Retry-After': String(RETRY_AFTER_S) });
-      }
-      return reply(res, encoding, 503, { message: 'internal error; retry later' }, { 'Retry-After': String(RETRY_AFTER_S) });
+      replyAnswer(res, encoding, answerForError(err, options.log ?? defaultReceiverLog));
     }
   };
 }

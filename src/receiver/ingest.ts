@@ -1,6 +1,8 @@
 import { createRecordMapper, type RecordMapper, type RecordOptions } from '../record';
 import type { AuditRecord, SpanInput } from '../record/types';
+import { diag } from '@opentelemetry/api';
 import { StoreUnavailableError } from '../store/errors';
+import { insertIsolating, type RejectedRow } from '../store/isolated-write';
 import type { Store } from '../store/types';
 
 /** Too much work in flight: answered with 503 / UNAVAILABLE so the sender retries later. */
@@ -16,13 +18,31 @@ export interface IngestOptions {
   record?: RecordOptions;
   /** Spans being written at once before new batches get 503. Default 16 384. */
   maxInFlightSpans?: number;
+  /**
+   * Where failure details go (store and driver messages, which name SQL): the server log, never
+   * a sender. Default: OpenTelemetry's diag.warn.
+   */
+  log?: (entry: Record<string, unknown>) => void;
 }
+
+/** A sender's view of rows the database refused: which spans, never SQL or driver text. */
+export function rejectedMessage(records: readonly AuditRecord[], rejected: readonly RejectedRow[]): string {
+  const first = records[rejected[0].index];
+  const n = rejected.length;
+  return `${n} span${n === 1 ? '' : 's'} could not be stored (the database refused a value; first: span ${first.spanId} of trace ${first.traceId})`;
+}
+
+export const defaultReceiverLog = (entry: Record<string, unknown>): void => diag.warn(`auditspan receiver: ${JSON.stringify(entry)}`);
 
 export interface IngestResult {
   accepted: number;
   /** Spans that are not HTTP server spans: not audit rows, not an error. */
   ignored: number;
   duplicates: number;
+  /** Spans the database refused for good: rejected alone, everything else committed. */
+  rejected: number;
+  /** Why, worded for the sender. */
+  rejectMessage?: string;
 }
 
 /**
@@ -51,19 +71,28 @@ export class IngestPipeline {
       if (record) records.push(record);
     }
     const ignored = spans.length - records.length;
-    if (records.length === 0) return { accepted: 0, ignored, duplicates: 0 };
+    if (records.length === 0) return { accepted: 0, ignored, duplicates: 0, rejected: 0 };
     // One batch is always admitted, however large, so a big batch cannot starve.
     if (this.inFlight > 0 && this.inFlight + records.length > this.maxInFlight) {
       throw new OverloadedError(`${this.inFlight} spans are being written; retry later`);
     }
     this.inFlight += records.length;
-    const write = this.options.store.insertBatch(records);
+    // Rows the database refuses for good are isolated and rejected alone (insertIsolating).
+    const write = insertIsolating(this.options.store, records);
     this.pending.add(write);
     try {
       const result = await write;
-      return { accepted: records.length, ignored, duplicates: result.duplicates };
+      const rejected = result.rejected.length;
+      if (rejected > 0) {
+        (this.options.log ?? defaultReceiverLog)({ level: 'warn', msg: 'spans refused by the database', rejected, detail: result.rejected[0].detail });
+      }
+      return {
+        accepted: records.length - rejected, ignored, duplicates: result.duplicates, rejected,
+        rejectMessage: rejected > 0 ? rejectedMessage(records, result.rejected) : undefined,
+      };
     } catch (err) {
-      // Every write failure is retryable from the sender's side: nothing was committed.
+      // Anything else is retryable from the sender's side: nothing unacknowledged is lost.
+      (this.options.log ?? defaultReceiverLog)({ level: 'warn', msg: 'cannot write spans', error: (err as Error).message });
       if (err instanceof StoreUnavailableError) throw err;
       throw new StoreUnavailableError((err as Error).message, { cause: err });
     } finally {

@@ -5,6 +5,7 @@ import type { Store, StoreOptions } from './types';
 export { parseDbUrl, DEFAULT_DB, type Dialect } from './connect';
 export { SqlStore } from './sql-store';
 export * from './errors';
+export { insertIsolating, type IsolatedInsertResult, type RejectedRow } from './isolated-write';
 export type * from './types';
 
 /** Creates a store (no connection yet); call `migrate()` before use, or use `openStore`. */

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { AuditRecord } from '../record/types';
 import { createKnex, type Dialect, type ParsedDbUrl } from './connect';
 import { decodeCursor, encodeCursor } from './cursor';
-import { ConflictError, NotFoundError, StoreError, StoreUnavailableError } from './errors';
+import { classifyDriverError, ConflictError, NotFoundError, StoreError, StoreRejectedError, StoreUnavailableError } from './errors';
 import { applyFilter } from './filter';
 import { LEGACY_ID_MAX, META_TABLE, MIGRATION_CONFIG } from './migrations';
 import { claimSqliteFile } from './sqlite-files';
@@ -21,12 +21,6 @@ const FACET_LIMIT = 200;
 const FACET_ROWS = 50_000;
 const EXPORT_PAGE = 1000;
 
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', 'EAI_AGAIN',
-  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_READONLY',
-  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006', '3D000', '28P01', '28000',
-]);
-
 function describe(err: unknown): string {
   const e = err as { message?: string; code?: string };
   const message = (e?.message ?? String(err)).split('\n')[0];
@@ -36,14 +30,10 @@ function describe(err: unknown): string {
 /** Maps driver errors to the store's named errors, with one readable line. */
 export function toStoreError(err: unknown, what: string): StoreError {
   if (err instanceof StoreError) return err;
-  const e = err as { code?: string; name?: string; message?: string; errors?: Array<{ code?: string }> };
-  const code = e?.code ?? e?.errors?.[0]?.code;
-  const unavailable =
-    (code !== undefined && UNAVAILABLE_CODES.has(code)) ||
-    e?.name === 'KnexTimeoutError' ||
-    /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Client has encountered a connection error/i.test(e?.message ?? '');
+  const kind = classifyDriverError(err);
   const message = `${what}: ${describe(err)}`;
-  return unavailable ? new StoreUnavailableError(message, { cause: err }) : new StoreError(message, { cause: err });
+  if (kind === 'outage') return new StoreUnavailableError(message, { cause: err });
+  return kind === 'rejected' ? new StoreRejectedError(message, { cause: err }) : new StoreError(message, { cause: err });
 }
 
 /** The unique key that makes writes idempotent (migration 004): a replayed span is skipped. */
