@@ -61,4 +61,4 @@ export function grpcExport(port: number, body: Buffer, deadlineMs = 20_000): Pro
 }
 
 /** Words that would show SQL, a driver message or a stack trace in an answer to a sender. */
-export const LEAK = /\b(insert|select|values|logs|constraint|violates|sqlite|postgres|knex|ECONN|at \w+ \(|\.ts:\d+|stack)\b/i;
+export const LEAK = /insert into|select |on conflict|\blogs\b|constraint|violates|sqlite|postgres|knex|ECONN|\bat \S+ \(|\.[jt]s:\d+/i;
