@@ -35,7 +35,7 @@ async function main(): Promise<number> {
       n += 1;
       let status: number;
       try {
-        const res = await fetch(`http://127.0.0.1:${http.port}/v1/traces`, { method: 'POST', body: c.body, headers: { 'content-type': c.contentType }, signal: AbortSignal.timeout(10_000) });
+        const res = await fetch(`http://127.0.0.1:${http.port}/v1/traces`, { method: 'POST', body: new Uint8Array(c.body), headers: { 'content-type': c.contentType }, signal: AbortSignal.timeout(10_000) });
         await res.arrayBuffer();
         status = res.status;
       } catch (err) {

@@ -39,7 +39,7 @@ function wrapListenError(what: string, setting: string, port: number, host: stri
  */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<ServerHandle> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const store = await openStore({ url: config.db }).catch((err: unknown) => {
+  const store = await openStore({ url: config.db, sqliteSynchronous: config.sqliteSynchronous }).catch((err: unknown) => {
     throw new CliError(`cannot open database ${describeDb(config.db)}: ${(err as Error).message}`);
   });
   const closers: Array<() => Promise<void>> = [() => store.close()];
@@ -136,6 +136,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         db: describeDb(config.db),
         auth: config.adminKey ? 'admin key set' : 'viewer keys or open on loopback',
         retentionDays: config.retentionDays ?? null,
+        // What an acknowledged batch survives (docs/receiver.md).
+        durability: await (store as Store & { durability?: () => Promise<string> }).durability?.().catch(() => 'unknown'),
       }),
     );
     return handle;

@@ -26,6 +26,7 @@ export interface Config {
   linkBaseUrl?: string;
   forwardEndpoint?: string;
   serviceName?: string;
+  sqliteSynchronous: 'normal' | 'full';
 }
 
 function parseValue(name: string, spec: SettingSpec, raw: string): unknown {
@@ -61,7 +62,8 @@ function parseValue(name: string, spec: SettingSpec, raw: string): unknown {
     }
     default:
       if (value === '') throw new ConfigError(`${name}: must not be empty`);
-      return value;
+      if (spec.values && !spec.values.includes(value.toLowerCase())) throw new ConfigError(`${name}: "${raw}" is not one of ${spec.values.join(', ')}`);
+      return spec.values ? value.toLowerCase() : value;
   }
 }
 

@@ -13,6 +13,8 @@ export interface SettingSpec {
   /** Default as written in docs; undefined means "unset". */
   default?: string;
   description: string;
+  /** The only values accepted (kind `string`), lowercase. */
+  values?: readonly string[];
   /** Which entry points read it. */
   usedBy: ReadonlyArray<'serve' | 'register' | 'cli'>;
 }
@@ -103,6 +105,11 @@ export const SETTINGS = {
     env: 'OTEL_SERVICE_NAME', kind: 'string',
     description: 'Service name recorded on each row (standard OpenTelemetry variable).',
     usedBy: ['register'],
+  },
+  sqliteSynchronous: {
+    env: 'AUDITSPAN_SQLITE_SYNCHRONOUS', flag: 'sqlite-synchronous', kind: 'string', default: 'normal', values: ['normal', 'full'],
+    description: 'SQLite durability: `normal` keeps an acknowledged batch across a process crash; `full` also across a power loss or OS crash (an fsync per commit). PostgreSQL follows its server\'s synchronous_commit.',
+    usedBy: ['serve', 'register'],
   },
 } as const satisfies Record<string, SettingSpec>;
 

@@ -18,6 +18,8 @@ import { RouteTemplateInstrumentation, reserveRouteTemplate, routeTemplate } fro
 export interface RegisterOptions {
   /** SQLite path or postgres:// URL; `off` records nothing locally (forwarding only). Default `./auditspan.db`. */
   db?: string;
+  /** SQLite `synchronous` mode: `full` makes a written row survive a power loss too. Default `normal`. */
+  sqliteSynchronous?: 'normal' | 'full';
   /** An already opened store; wins over `db`. */
   store?: Store;
   /** Mapping, redaction and body policy. */
@@ -98,13 +100,13 @@ export function register(options: RegisterOptions = {}): AuditHandle {
     // A store object or a custom redaction function lives on this thread: map and write here.
     audit = new AuditSpanProcessor({
       // Loaded on demand: the default (worker) pipeline keeps the database drivers off this thread.
-      store: options.store ?? (async () => (require('../store') as typeof import('../store')).openStore({ url: options.db })),
+      store: options.store ?? (async () => (require('../store') as typeof import('../store')).openStore({ url: options.db, sqliteSynchronous: options.sqliteSynchronous })),
       record,
       maxQueue: options.maxQueue,
     });
   } else if (options.db !== 'off') {
     // The default: mapping, redaction and writes run on a worker thread (docs/architecture.md).
-    audit = new WorkerSpanProcessor({ db: options.db, record, maxQueue: options.maxQueue });
+    audit = new WorkerSpanProcessor({ db: options.db, sqliteSynchronous: options.sqliteSynchronous, record, maxQueue: options.maxQueue });
   }
   if (audit) processors.push(audit);
   const forwardEnv = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;

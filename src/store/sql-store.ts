@@ -11,7 +11,7 @@ import { fromRow, keyFromRow, toRow, withRowValues, type KeyRow, type LogRow } f
 import { computeStats } from './stats';
 import type BetterSqlite3 from 'better-sqlite3';
 import type {
-  ApiKeyInfo, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView, SqliteDriver, Stats, StatsOptions, Store, StoredLog,
+  ApiKeyInfo, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView, SqliteDriver, SqliteSynchronous, Stats, StatsOptions, Store, StoredLog,
 } from './types';
 
 /** Rows per INSERT statement: knex's SQLite multi-row insert fails beyond ~500 (NOTES.md). */
@@ -75,10 +75,10 @@ export class SqlStore implements Store {
   /** See legacyIdMax(). */
   private legacyMax: Promise<number | null> | undefined;
 
-  constructor(parsed: ParsedDbUrl, poolSize?: number, sqliteDriver: SqliteDriver = 'sqlite3') {
+  constructor(parsed: ParsedDbUrl, poolSize?: number, sqliteDriver: SqliteDriver = 'sqlite3', sqliteSynchronous: SqliteSynchronous = 'normal') {
     this.dialect = parsed.dialect;
     this.releaseFile = parsed.dialect === 'sqlite' ? claimSqliteFile(parsed.target, sqliteDriver) : () => {};
-    this.knex = createKnex(parsed, poolSize, sqliteDriver);
+    this.knex = createKnex(parsed, poolSize, sqliteDriver, sqliteSynchronous);
     this.preparedInserts = parsed.dialect === 'sqlite' && sqliteDriver === 'better-sqlite3';
   }
 
@@ -101,6 +101,21 @@ export class SqlStore implements Store {
   rollbackAll(): Promise<void> {
     return this.run('rolling back migrations', async () => {
       await this.knex.migrate.rollback(MIGRATION_CONFIG, true);
+    });
+  }
+
+  /**
+   * What a committed write survives, as the database is configured right now: SQLite's
+   * `synchronous` mode of this store's connection, or PostgreSQL's `synchronous_commit`.
+   */
+  durability(): Promise<string> {
+    return this.run('reading the durability settings', async () => {
+      if (this.dialect === 'postgres') {
+        const result = (await this.knex.raw('show synchronous_commit')) as { rows: Array<{ synchronous_commit: string }> };
+        return `postgres synchronous_commit=${result.rows[0].synchronous_commit}`;
+      }
+      const rows = (await this.knex.raw('pragma synchronous')) as Array<{ synchronous: number }>;
+      return `sqlite synchronous=${['off', 'normal', 'full', 'extra'][rows[0].synchronous] ?? String(rows[0].synchronous)}`;
     });
   }
 

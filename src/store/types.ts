@@ -148,6 +148,14 @@ export interface StoreOptions {
    * the server's request thread.
    */
   sqliteDriver?: SqliteDriver;
+  /**
+   * SQLite `synchronous` mode (docs/receiver.md, "What an acknowledgement guarantees"). `normal`
+   * (default): a committed batch survives a crash of the process, but the last commits may be
+   * lost on a power failure or OS crash. `full`: fsync at every commit, so they survive that too.
+   */
+  sqliteSynchronous?: SqliteSynchronous;
 }
+
+export type SqliteSynchronous = 'normal' | 'full';
 
 export type SqliteDriver = 'sqlite3' | 'better-sqlite3';

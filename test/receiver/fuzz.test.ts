@@ -55,7 +55,7 @@ forEachStore('OTLP receiver under fuzzing', ({ store }) => {
     this.timeout(120_000);
     for (const c of fuzzCases(SEED + 1, 150)) {
       const res = await fetch(`http://127.0.0.1:${httpPort}/v1/traces`, {
-        method: 'POST', body: c.body, headers: { 'content-type': c.contentType }, signal: AbortSignal.timeout(10_000),
+        method: 'POST', body: new Uint8Array(c.body), headers: { 'content-type': c.contentType }, signal: AbortSignal.timeout(10_000),
       });
       const text = Buffer.from(await res.arrayBuffer()).toString('latin1');
       expect([200, 400, 413], `${c.name}: HTTP ${res.status} ${text.slice(0, 200)}`).to.include(res.status);
