@@ -1,9 +1,14 @@
 import { createRecordMapper, type RecordMapper, type RecordOptions } from '../record';
 import type { AuditRecord, SpanInput } from '../record/types';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { diag } from '@opentelemetry/api';
 import { StoreUnavailableError } from '../store/errors';
 import { insertIsolating, type RejectedRow } from '../store/isolated-write';
 import type { Store } from '../store/types';
+import type { LimitCounts } from './decode';
+
+/** Mapping yields to the event loop after this long, so that a huge batch never holds it. */
+const MAP_SLICE_MS = 10;
 
 /** Too much work in flight: answered with 503 / UNAVAILABLE so the sender retries later. */
 export class OverloadedError extends Error {
@@ -64,12 +69,39 @@ export class IngestPipeline {
     return this.inFlight;
   }
 
-  async ingest(spans: readonly SpanInput[]): Promise<IngestResult> {
+  /** What the per-span limits cut since start (docs/receiver.md, "Limits"). */
+  readonly limited: LimitCounts = { droppedAttributes: 0, truncatedValues: 0, droppedEvents: 0 };
+  private lastLimitLog = 0;
+
+  /** Counts what the decoder's per-span limits cut from one request; logged at most once a minute. */
+  countLimited(cut: LimitCounts | undefined): void {
+    if (!cut) return;
+    this.limited.droppedAttributes += cut.droppedAttributes;
+    this.limited.truncatedValues += cut.truncatedValues;
+    this.limited.droppedEvents += cut.droppedEvents;
+    const now = Date.now();
+    if (now - this.lastLimitLog < 60_000) return;
+    this.lastLimitLog = now;
+    (this.options.log ?? defaultReceiverLog)({ level: 'warn', msg: 'span limits applied (totals since start)', ...this.limited });
+  }
+
+  /** map + redact, in slices of at most MAP_SLICE_MS between yields to the event loop. */
+  private async mapAll(spans: readonly SpanInput[]): Promise<AuditRecord[]> {
     const records: AuditRecord[] = [];
-    for (const span of spans) {
-      const record = this.map(span);
+    let sliceStart = performance.now();
+    for (let i = 0; i < spans.length; i++) {
+      const record = this.map(spans[i]);
       if (record) records.push(record);
+      if ((i & 31) === 31 && performance.now() - sliceStart > MAP_SLICE_MS) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
     }
+    return records;
+  }
+
+  async ingest(spans: readonly SpanInput[]): Promise<IngestResult> {
+    const records = await this.mapAll(spans);
     const ignored = spans.length - records.length;
     if (records.length === 0) return { accepted: 0, ignored, duplicates: 0, rejected: 0 };
     // One batch is always admitted, however large, so a big batch cannot starve.
