@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Config } from '../config';
 import { createHttpApp, hasActiveKeys } from '../query-api';
-import { startOtlpGrpcReceiver, startOtlpHttpReceiver } from '../receiver';
+import { RequestBudget, startOtlpGrpcReceiver, startOtlpHttpReceiver } from '../receiver';
 import { openStore } from '../store';
 import type { Store } from '../store/types';
 import { CliError, describeDb } from './errors';
@@ -85,6 +85,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       maxBodyBytes: config.maxBodyBytes,
       ingestToken: config.ingestToken,
       record: { maxPayloadBytes: config.maxPayloadBytes, redaction: { extraKeys: config.redactKeys } },
+      // One budget for both receivers (docs/receiver.md, "Limits").
+      budget: new RequestBudget(config.otlpMaxInflightBytes),
+      limits: {
+        maxAttributes: config.otlpMaxSpanAttributes,
+        // A payload cut here must still be longer than the payload cap, so that it is marked truncated.
+        maxAttributeValueLength: Math.max(config.otlpMaxAttributeLength, 4 * config.maxPayloadBytes),
+        maxEvents: config.otlpMaxSpanEvents,
+      },
+      log: (entry: Record<string, unknown>) => log(JSON.stringify({ time: new Date().toISOString(), ...entry })),
     };
     const otlpHttp = await startOtlpHttpReceiver({ ...receiverOptions, port: config.otlpPort }).catch(
       wrapListenError('OTLP/HTTP', '--otlp-port or AUDITSPAN_OTLP_PORT', config.otlpPort, config.host),

@@ -27,6 +27,10 @@ export interface Config {
   forwardEndpoint?: string;
   serviceName?: string;
   sqliteSynchronous: 'normal' | 'full';
+  otlpMaxInflightBytes: number;
+  otlpMaxSpanAttributes: number;
+  otlpMaxAttributeLength: number;
+  otlpMaxSpanEvents: number;
 }
 
 function parseValue(name: string, spec: SettingSpec, raw: string): unknown {

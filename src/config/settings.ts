@@ -106,6 +106,26 @@ export const SETTINGS = {
     description: 'Service name recorded on each row (standard OpenTelemetry variable).',
     usedBy: ['register'],
   },
+  otlpMaxInflightBytes: {
+    env: 'AUDITSPAN_OTLP_MAX_INFLIGHT_BYTES', flag: 'otlp-max-inflight-bytes', kind: 'int', default: '67108864',
+    description: 'Request bytes the OTLP receivers hold at once (HTTP and gRPC together); beyond it new uploads get 429 + Retry-After before they are read.',
+    usedBy: ['serve'],
+  },
+  otlpMaxSpanAttributes: {
+    env: 'AUDITSPAN_OTLP_MAX_SPAN_ATTRIBUTES', kind: 'int', default: '128',
+    description: 'Attributes kept per received span, event and resource (and entries per array or kvlist value); the rest are dropped and counted.',
+    usedBy: ['serve'],
+  },
+  otlpMaxAttributeLength: {
+    env: 'AUDITSPAN_OTLP_MAX_ATTRIBUTE_LENGTH', kind: 'int', default: '65536',
+    description: 'Characters kept of a received string attribute (never less than 4 × AUDITSPAN_MAX_PAYLOAD_BYTES); longer values are cut and counted.',
+    usedBy: ['serve'],
+  },
+  otlpMaxSpanEvents: {
+    env: 'AUDITSPAN_OTLP_MAX_SPAN_EVENTS', kind: 'int', default: '128',
+    description: 'Events kept per received span; the rest are dropped and counted.',
+    usedBy: ['serve'],
+  },
   sqliteSynchronous: {
     env: 'AUDITSPAN_SQLITE_SYNCHRONOUS', flag: 'sqlite-synchronous', kind: 'string', default: 'normal', values: ['normal', 'full'],
     description: 'SQLite durability: `normal` keeps an acknowledged batch across a process crash; `full` also across a power loss or OS crash (an fsync per commit). PostgreSQL follows its server\'s synchronous_commit.',

@@ -6,7 +6,7 @@ import { settingOption, settingOverrides } from '../options';
 export const SERVE_SETTINGS: SettingName[] = [
   'db', 'host', 'port', 'otlpPort', 'otlpGrpcPort', 'ingestToken', 'adminKey', 'retentionDays',
   'maxBodyBytes', 'traceUrlTemplate',
-  'sqliteSynchronous',
+  'sqliteSynchronous', 'otlpMaxInflightBytes',
 ];
 
 /** Closes the server on SIGTERM/SIGINT: stop accepting, commit in-flight batches, close the DB. */
