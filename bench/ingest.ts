@@ -5,10 +5,7 @@
  * a Collector's exporter does; the receiver decodes, maps, redacts and commits before it
  * answers, so "done" means stored. Medians of several rounds, each into a fresh database.
  */
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { toSpanInput } from '../src/exporter';
 import { startOtlpHttpReceiver } from '../src/receiver';
 import { decodeProtobuf } from '../src/receiver/decode';
@@ -17,58 +14,13 @@ import sqlite3 from 'sqlite3';
 import { createRecordMapper } from '../src/record';
 import type { AuditRecord } from '../src/record/types';
 import { toRow } from '../src/store/rows';
+import { makeServerSpans, postUntilStored, protobufBatches } from '../test/helpers/otlp-batches';
 import { dialects, fmt, freshStore, median, pgReachable, ratio, table, type BenchStore } from './lib';
 
 const BATCH = 512;
 const BATCHES = Number(process.env.BENCH_INGEST_BATCHES ?? 40);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SENDERS = 2;
-
-const ROUTES = [['GET', '/v1/customers/{id}'], ['POST', '/v1/charges'], ['GET', '/v1/invoices'], ['PATCH', '/v1/subscriptions/{id}']] as const;
-
-/** Spans as instrumentation-http + express would end them, each with a unique trace id. */
-async function makeSpans(n: number): Promise<ReadableSpan[]> {
-  const memory = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'payments-api', 'deployment.environment': 'bench' }),
-    spanProcessors: [new SimpleSpanProcessor(memory)],
-  });
-  const tracer = provider.getTracer('bench');
-  for (let i = 0; i < n; i++) {
-    const [method, route] = ROUTES[i % ROUTES.length];
-    const path = route.replace('{id}', `cus_${1000 + (i % 9000)}`);
-    const status = i % 17 === 0 ? 422 : i % 53 === 0 ? 500 : method === 'POST' ? 201 : 200;
-    const span = tracer.startSpan(`${method} ${route}`, {
-      kind: SpanKind.SERVER,
-      attributes: {
-        'http.request.method': method, 'url.scheme': 'https', 'server.address': 'api.example.com', 'server.port': 443,
-        'url.path': path, 'url.query': i % 3 === 0 ? `email=jane${i}@example.com&limit=20` : '', 'http.route': route,
-        'http.response.status_code': status, 'client.address': `203.0.113.${i % 250}`, 'network.peer.address': '10.0.0.7',
-        'user_agent.original': 'acme-sdk/2.1 node/20', 'auditspan.token.name': `token-${i % 12}`,
-        'auditspan.company.id': `company-${i % 40}`, 'auditspan.client.id': 'erp',
-        'http.request.header.content-type': ['application/json'],
-        ...(method !== 'GET' ? { 'auditspan.request.body': JSON.stringify({ amount: i, currency: 'eur', card: { number: '4242424242424242', cvc: '123' }, email: `jane${i}@example.com` }) } : {}),
-        ...(status >= 400 ? { 'auditspan.response.body': JSON.stringify({ error: { message: `amount must be positive for jane${i}@example.com` } }) } : {}),
-      },
-    });
-    if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: 'upstream timeout' });
-    span.end();
-  }
-  await provider.forceFlush();
-  const spans = memory.getFinishedSpans();
-  await provider.shutdown();
-  return spans;
-}
-
-async function post(url: string, body: Uint8Array<ArrayBuffer>): Promise<void> {
-  for (;;) {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
-    await res.arrayBuffer();
-    if (res.status === 200) return;
-    if (res.status !== 503 && res.status !== 429) throw new Error(`receiver answered ${res.status}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * The physical limit: the same rows into the same indexed `logs` table through the bare driver,
@@ -112,9 +64,8 @@ async function rawDriverInsert(dialect: 'sqlite' | 'postgres', target: BenchStor
 }
 
 export async function run(): Promise<string> {
-  const spans = await makeSpans(BATCH * BATCHES);
-  const bodies: Array<Uint8Array<ArrayBuffer>> = [];
-  for (let i = 0; i < BATCHES; i++) bodies.push(new Uint8Array(ProtobufTraceSerializer.serializeRequest(spans.slice(i * BATCH, (i + 1) * BATCH))!));
+  const spans: ReadableSpan[] = await makeServerSpans(BATCH * BATCHES);
+  const bodies = protobufBatches(spans, BATCH);
   const total = BATCH * BATCHES;
   const map = createRecordMapper();
   const records: AuditRecord[] = spans.map((s) => map(toSpanInput(s))!);
@@ -150,7 +101,7 @@ export async function run(): Promise<string> {
       let next = 0;
       t = performance.now();
       await Promise.all(Array.from({ length: SENDERS }, async () => {
-        while (next < bodies.length) await post(url, bodies[next++]);
+        while (next < bodies.length) await postUntilStored(url, bodies[next++]);
       }));
       viaReceiver.push(total / ((performance.now() - t) / 1000));
       const stored = await b.store.countLogs({});
