@@ -16,7 +16,7 @@ const CHUNK = 1_000_000;
 const DAYS = 30;
 
 /** The SELECT list of one generated row, from the integer `g` (the same SQL on both databases). */
-function rowSql(g: string, tsUs: string, nowMs: number, dialect: 'sqlite' | 'postgres'): string {
+export function rowSql(g: string, tsUs: string, nowMs: number, dialect: 'sqlite' | 'postgres'): string {
   const last16 = (e: string) => (dialect === 'postgres' ? `right(${e}, 16)` : `substr(${e}, -16)`);
   const pick = (values: string[]) => `CASE ${g} % ${values.length} ${values.map((v, i) => `WHEN ${i} THEN '${v}'`).join(' ')} END`;
   const status = `(CASE WHEN ${g} % 17 = 0 THEN 422 WHEN ${g} % 53 = 0 THEN 500 WHEN ${g} % 4 = 1 THEN 201 ELSE 200 END)`;
@@ -34,7 +34,7 @@ function rowSql(g: string, tsUs: string, nowMs: number, dialect: 'sqlite' | 'pos
   ].join(', ');
 }
 
-const COLUMNS = 'trace_id, span_id, ts_us, method, url, endpoint, status, status_class, latency_ms, token_name, client_ip, user_agent, client_id, company_id, service, request_payload, response_payload, request_headers, truncated, error, created_at, updated_at';
+export const COLUMNS = 'trace_id, span_id, ts_us, method, url, endpoint, status, status_class, latency_ms, token_name, client_ip, user_agent, client_id, company_id, service, request_payload, response_payload, request_headers, truncated, error, created_at, updated_at';
 
 export interface Preloaded {
   url: string;
