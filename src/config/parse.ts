@@ -31,6 +31,7 @@ export interface Config {
   otlpMaxSpanAttributes: number;
   otlpMaxAttributeLength: number;
   otlpMaxSpanEvents: number;
+  partitionHours: number;
 }
 
 function parseValue(name: string, spec: SettingSpec, raw: string): unknown {

@@ -131,6 +131,11 @@ export const SETTINGS = {
     description: 'SQLite durability: `normal` keeps an acknowledged batch across a process crash; `full` also across a power loss or OS crash (an fsync per commit). PostgreSQL follows its server\'s synchronous_commit.',
     usedBy: ['serve', 'register'],
   },
+  partitionHours: {
+    env: 'AUDITSPAN_PARTITION_HOURS', kind: 'int', default: '24',
+    description: 'PostgreSQL: width of the time partitions of the logs table created from now on, in hours (24: one per UTC day). Retention drops whole partitions.',
+    usedBy: ['serve', 'cli'],
+  },
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof SETTINGS;

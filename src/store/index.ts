@@ -12,7 +12,7 @@ export type * from './types';
 export function createStore(options: StoreOptions = {}): SqlStore {
   const sync = options.sqliteSynchronous;
   if (sync !== undefined && sync !== 'normal' && sync !== 'full') throw new TypeError(`auditspan: sqliteSynchronous must be "normal" or "full", got ${JSON.stringify(sync)}`);
-  return new SqlStore(parseDbUrl(options.url), options.poolSize, options.sqliteDriver, sync);
+  return new SqlStore(parseDbUrl(options.url), options.poolSize, options.sqliteDriver, options.partitionHours, sync);
 }
 
 /** Creates a store and applies migrations; throws StoreUnavailableError when the database cannot be reached. */

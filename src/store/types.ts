@@ -154,6 +154,12 @@ export interface StoreOptions {
    * lost on a power failure or OS crash. `full`: fsync at every commit, so they survive that too.
    */
   sqliteSynchronous?: SqliteSynchronous;
+
+  /**
+   * PostgreSQL: width of the time partitions of `logs` created from now on, in hours. Default 24
+   * (a partition per UTC day). Existing partitions keep their bounds; new ones fill the gaps.
+   */
+  partitionHours?: number;
 }
 
 export type SqliteSynchronous = 'normal' | 'full';
