@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { SETTINGS, type SettingName, type SettingSpec } from './settings';
 
 /** A configuration value that cannot be used; the message names the setting. */
@@ -26,6 +27,7 @@ export interface Config {
   linkBaseUrl?: string;
   forwardEndpoint?: string;
   serviceName?: string;
+  adminKeyFile?: string;
 }
 
 function parseValue(name: string, spec: SettingSpec, raw: string): unknown {
@@ -86,5 +88,23 @@ export function loadConfig(
     if (raw === undefined) continue;
     out[key] = parseValue(label, spec, raw);
   }
+  if (out.adminKeyFile !== undefined) {
+    if (out.adminKey !== undefined) throw new ConfigError('AUDITSPAN_ADMIN_KEY_FILE (--admin-key-file) and AUDITSPAN_ADMIN_KEY (--admin-key) exclude each other');
+    out.adminKey = readSecretFile('--admin-key-file', out.adminKeyFile as string);
+  }
   return out as unknown as Config;
+}
+
+/** A secret kept in a file (a Docker or Kubernetes secret): its content without the trailing newline. */
+function readSecretFile(label: string, path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${label}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const value = text.replace(/\r?\n$/, '');
+  if (value.trim() === '') throw new ConfigError(`${label}: ${path} is empty`);
+  if (/[\r\n]/.test(value)) throw new ConfigError(`${label}: ${path} holds more than one line`);
+  return value;
 }

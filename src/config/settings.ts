@@ -86,8 +86,8 @@ export const SETTINGS = {
   },
   trustProxy: {
     env: 'AUDITSPAN_TRUST_PROXY', kind: 'bool', default: 'false',
-    description: 'Take the client IP from Forwarded / X-Forwarded-For (only behind a proxy you run).',
-    usedBy: ['register'],
+    description: 'Take the client IP from Forwarded / X-Forwarded-For (only behind a proxy you run). For serve: the address the nearest proxy saw (the last X-Forwarded-For entry) counts failed key attempts.',
+    usedBy: ['register', 'serve'],
   },
   linkBaseUrl: {
     env: 'AUDITSPAN_LINK_BASE_URL', kind: 'url',
@@ -103,6 +103,11 @@ export const SETTINGS = {
     env: 'OTEL_SERVICE_NAME', kind: 'string',
     description: 'Service name recorded on each row (standard OpenTelemetry variable).',
     usedBy: ['register'],
+  },
+  adminKeyFile: {
+    env: 'AUDITSPAN_ADMIN_KEY_FILE', flag: 'admin-key-file', kind: 'string',
+    description: 'File holding the admin key (trailing newline ignored): keeps it out of `ps` and shell history. Excludes AUDITSPAN_ADMIN_KEY.',
+    usedBy: ['serve'],
   },
 } as const satisfies Record<string, SettingSpec>;
 

@@ -16,8 +16,10 @@ export interface HttpAppOptions {
   /** Built UI; default dist/ui next to this file. */
   uiDir?: string;
   version?: string;
-  /** Failed key attempts per address within 10 minutes before 429. Default 10. */
+  /** Failed key attempts per address (IPv6: per /64) within 10 minutes before 429. Default 10. */
   authFailureLimit?: number;
+  /** Behind a proxy you run: the client address is the one the nearest proxy saw (last X-Forwarded-For entry). */
+  trustProxy?: boolean;
 }
 
 /** The HTTP app on port 8080: health, the query API and the UI, with security headers on every response. */
@@ -29,6 +31,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // One hop: a client can prepend X-Forwarded-For entries, but not the one our proxy appends.
+  if (options.trustProxy) app.set('trust proxy', 1);
 
   app.use(
     helmet({
