@@ -76,6 +76,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       traceUrlTemplate: config.traceUrlTemplate,
       version: VERSION,
       trustProxy: config.trustProxy,
+      linkSecret: config.linkSecret,
+      publicUrl: config.publicUrl,
+      frameAncestors: config.frameAncestors,
+      branding: { title: config.brandTitle, logoUrl: config.brandLogoUrl, accentColor: config.brandAccentColor },
     });
     const http: Server = createServer(app);
     const httpPort = await listen(http, config.port, config.host, 'UI/API', '--port or AUDITSPAN_PORT');

@@ -28,6 +28,12 @@ export interface Config {
   forwardEndpoint?: string;
   serviceName?: string;
   adminKeyFile?: string;
+  linkSecret?: string;
+  publicUrl?: string;
+  frameAncestors?: string[];
+  brandTitle?: string;
+  brandLogoUrl?: string;
+  brandAccentColor?: string;
 }
 
 function parseValue(name: string, spec: SettingSpec, raw: string): unknown {
@@ -87,6 +93,14 @@ export function loadConfig(
     if (raw === undefined || (raw.trim() === '' && spec.kind !== 'string')) raw = spec.default;
     if (raw === undefined) continue;
     out[key] = parseValue(label, spec, raw);
+  }
+  for (const origin of (out.frameAncestors as string[] | undefined) ?? []) {
+    if (!/^(https?:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?|'self')$/i.test(origin)) {
+      throw new ConfigError(`AUDITSPAN_FRAME_ANCESTORS: "${origin}" is not an origin like https://dashboard.example.com or 'self'`);
+    }
+  }
+  if (out.brandAccentColor !== undefined && !/^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(out.brandAccentColor as string)) {
+    throw new ConfigError(`AUDITSPAN_BRAND_ACCENT_COLOR: "${out.brandAccentColor}" is not a colour like #0a7 or #00aa77`);
   }
   if (out.adminKeyFile !== undefined) {
     if (out.adminKey !== undefined) throw new ConfigError('AUDITSPAN_ADMIN_KEY_FILE (--admin-key-file) and AUDITSPAN_ADMIN_KEY (--admin-key) exclude each other');

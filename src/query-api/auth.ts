@@ -16,11 +16,8 @@ export interface AuthOptions {
   adminKey?: string;
   /** Failed attempts from one address (IPv6: one /64) within 10 minutes before it gets 429. Default 10. */
   failureLimit?: number;
-  /**
-   * Other credentials than a bearer key (the view-link session cookie). Returns a principal,
-   * a refusal to answer with, or undefined when the request carries none.
-   */
-  alternative?: (req: Request) => Principal | { refuse: { code: string; message: string } } | undefined;
+  /** View links (links.ts): a bearer token with the link prefix is checked here instead of as a key. */
+  links?: { prefix: string; check(token: string): Promise<Principal | { refuse: { code: string; message: string } } | null> };
 }
 
 const CACHE_MS = 2000;
@@ -81,20 +78,23 @@ export function authenticate(options: AuthOptions) {
     try {
       if (!keys || Date.now() - keys.at >= CACHE_MS) await refresh();
       const header = req.get('authorization');
-      if (header === undefined && options.alternative) {
-        const alt = options.alternative(req);
-        if (alt && 'refuse' in alt) return sendError(res, 401, alt.refuse.code, alt.refuse.message);
-        if (alt) {
-          req.principal = alt;
-          return next();
-        }
+      const m = /^Bearer\s+(\S{1,512})$/i.exec(header ?? '');
+      let link: Principal | null = null;
+      if (m && options.links && m[1].startsWith(options.links.prefix)) {
+        const result = await options.links.check(m[1]);
+        // An expired link carries a valid signature: not a guess, and the viewer is told plainly.
+        if (result && 'refuse' in result) return sendError(res, 401, result.refuse.code, result.refuse.message);
+        link = result;
+      }
+      if (link) {
+        req.principal = link;
+        return next();
       }
       if (!options.adminKey && keys!.byHash.size === 0) {
         req.principal = { name: 'local', companyId: null, admin: true };
         return next();
       }
       const ip = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-      const m = /^Bearer\s+(\S{1,200})$/i.exec(header ?? '');
       // Nothing awaits between the in-memory check and counting the failure: one step.
       const blocked = throttle.blockedFor(ip);
       const principal = m ? check(m[1]) : null;

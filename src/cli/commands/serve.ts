@@ -5,7 +5,7 @@ import { settingOption, settingOverrides } from '../options';
 
 export const SERVE_SETTINGS: SettingName[] = [
   'db', 'host', 'port', 'otlpPort', 'otlpGrpcPort', 'ingestToken', 'adminKey', 'retentionDays',
-  'maxBodyBytes', 'traceUrlTemplate', 'adminKeyFile',
+  'maxBodyBytes', 'traceUrlTemplate', 'adminKeyFile', 'publicUrl',
 ];
 
 /** Secrets given as flags are visible to every local user (`ps`, /proc/<pid>/cmdline): say so. */
