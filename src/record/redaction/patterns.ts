@@ -14,8 +14,10 @@ export interface ValuePattern {
   needs?: string;
   /** …or a least number of digits in the text… */
   minDigits?: number;
-  /** …or the length of its shortest match. */
+  /** …or the length of its shortest match… */
   minLength?: number;
+  /** …or a least run of token characters (`A-Za-z0-9_+=/-`) in a row. */
+  minRun?: number;
 }
 
 export function luhnValid(digits: string): boolean {
@@ -86,9 +88,9 @@ export const DEFAULT_VALUE_PATTERNS: readonly ValuePattern[] = [
   },
   { name: 'provider-api-key', minLength: 14, regex: /\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9_]{6,256}|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{20,256}|\bgithub_pat_[A-Za-z0-9_]{20,256}|\bxox[abprs]-[A-Za-z0-9-]{10,256}|\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])|\bglpat-[A-Za-z0-9_-]{20}\b|\bsk-(?:proj-)?[A-Za-z0-9_-]{32,256}/g },
   // AWS secret access keys: 40 base64 characters with upper case, lower case and a digit.
-  { name: 'aws-secret-key', minLength: 40, regex: /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g, validate: (m) => /[A-Z]/.test(m) && /[a-z]/.test(m) && /\d/.test(m) },
+  { name: 'aws-secret-key', minLength: 40, minRun: 40, regex: /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g, validate: (m) => /[A-Z]/.test(m) && /[a-z]/.test(m) && /\d/.test(m) },
   // Other random-looking tokens (reset links, opaque API keys) of 24+ base64url characters.
-  { name: 'random-token', minLength: 24, regex: /(?<![A-Za-z0-9_+=-])[A-Za-z0-9_+=-]{24,1024}(?![A-Za-z0-9_+=-])/g, validate: randomToken },
+  { name: 'random-token', minLength: 24, minRun: 24, regex: /(?<![A-Za-z0-9_+=-])[A-Za-z0-9_+=-]{24,1024}(?![A-Za-z0-9_+=-])/g, validate: randomToken },
   { name: 'url-credentials', needs: '@', regex: /(?<=\/\/)[^/\s:@]{1,256}:[^/\s@]{1,256}(?=@)/g },
   // Bounded quantifiers everywhere: linear time on hostile megabyte strings.
   { name: 'email', needs: '@', regex: /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}/g },
@@ -134,12 +136,17 @@ function randomToken(m: string): boolean {
 export function applyPatterns(text: string, patterns: readonly ValuePattern[], replacement: string): string {
   let out = text;
   let digits = -1;
+  let run = -1;
   for (const p of patterns) {
     if (p.minLength !== undefined && out.length < p.minLength) continue;
     if (p.needs !== undefined && !out.includes(p.needs)) continue;
     if (p.minDigits !== undefined) {
       if (digits < 0) digits = countDigits(out);
       if (digits < p.minDigits) continue;
+    }
+    if (p.minRun !== undefined) {
+      if (run < 0) run = longestTokenRun(out);
+      if (run < p.minRun) continue;
     }
     p.regex.lastIndex = 0;
     if (!p.regex.test(out)) continue;
@@ -150,6 +157,19 @@ export function applyPatterns(text: string, patterns: readonly ValuePattern[], r
     });
   }
   return out;
+}
+
+/** The longest run of characters a token or key can be made of (letters, digits, `_+=/-`). */
+function longestTokenRun(text: string): number {
+  let best = 0;
+  let current = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 47 && c <= 57) || c === 95 || c === 43 || c === 61 || c === 45) {
+      if (++current > best) best = current;
+    } else current = 0;
+  }
+  return best;
 }
 
 function countDigits(text: string): number {
