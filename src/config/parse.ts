@@ -27,6 +27,7 @@ export interface Config {
   linkBaseUrl?: string;
   forwardEndpoint?: string;
   serviceName?: string;
+  partitionHours: number;
   adminKeyFile?: string;
   linkSecret?: string;
   publicUrl?: string;
