@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Config } from '../config';
-import { createHttpApp, hasActiveKeys } from '../query-api';
+import { adminKeyWeakness, createHttpApp, hasActiveKeys } from '../query-api';
 import { RequestBudget, startOtlpGrpcReceiver, startOtlpHttpReceiver } from '../receiver';
 import { openStore } from '../store';
 import type { Store } from '../store/types';
@@ -48,6 +48,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   };
 
   try {
+    // A guessable admin key would undo everything else: keys must hold ≥ 128 random bits.
+    const weakness = config.adminKey === undefined ? null : adminKeyWeakness(config.adminKey);
+    if (weakness) {
+      throw new CliError(
+        `refusing a weak admin key (AUDITSPAN_ADMIN_KEY): ${weakness}; or create an admin key with \`auditspan keys create --name admin --admin\``,
+      );
+    }
     // Without any key the API is open, so it must not be reachable from elsewhere.
     if (!isLoopback(config.host) && !(await hasActiveKeys(store, config.adminKey))) {
       throw new CliError(
@@ -68,6 +75,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       adminKey: config.adminKey,
       traceUrlTemplate: config.traceUrlTemplate,
       version: VERSION,
+      trustProxy: config.trustProxy,
+      linkSecret: config.linkSecret,
+      publicUrl: config.publicUrl,
+      frameAncestors: config.frameAncestors,
+      branding: { title: config.brandTitle, logoUrl: config.brandLogoUrl, accentColor: config.brandAccentColor },
     });
     const http: Server = createServer(app);
     const httpPort = await listen(http, config.port, config.host, 'UI/API', '--port or AUDITSPAN_PORT');

@@ -88,8 +88,8 @@ export const SETTINGS = {
   },
   trustProxy: {
     env: 'AUDITSPAN_TRUST_PROXY', kind: 'bool', default: 'false',
-    description: 'Take the client IP from Forwarded / X-Forwarded-For (only behind a proxy you run).',
-    usedBy: ['register'],
+    description: 'Take the client IP from Forwarded / X-Forwarded-For (only behind a proxy you run). For serve: the address the nearest proxy saw (the last X-Forwarded-For entry) counts failed key attempts.',
+    usedBy: ['register', 'serve'],
   },
   linkBaseUrl: {
     env: 'AUDITSPAN_LINK_BASE_URL', kind: 'url',
@@ -135,6 +135,41 @@ export const SETTINGS = {
     env: 'AUDITSPAN_PARTITION_HOURS', kind: 'int', default: '24',
     description: 'PostgreSQL: width of the time partitions of the logs table created from now on, in hours (24: one per UTC day). Retention drops whole partitions.',
     usedBy: ['serve', 'cli'],
+  },
+  adminKeyFile: {
+    env: 'AUDITSPAN_ADMIN_KEY_FILE', flag: 'admin-key-file', kind: 'string',
+    description: 'File holding the admin key (trailing newline ignored): keeps it out of `ps` and shell history. Excludes AUDITSPAN_ADMIN_KEY.',
+    usedBy: ['serve'],
+  },
+  linkSecret: {
+    env: 'AUDITSPAN_LINK_SECRET', kind: 'secret',
+    description: 'HMAC secret that signs customer view links. Unset: one is generated once and kept in the database. Changing it revokes every link.',
+    usedBy: ['serve', 'cli'],
+  },
+  publicUrl: {
+    env: 'AUDITSPAN_PUBLIC_URL', flag: 'public-url', kind: 'url',
+    description: 'Base URL customers reach the UI at, used in view links (POST /api/links, `auditspan links create`). Unset: the request\'s own host (serve), http://127.0.0.1:8080 (CLI).',
+    usedBy: ['serve', 'cli'],
+  },
+  frameAncestors: {
+    env: 'AUDITSPAN_FRAME_ANCESTORS', kind: 'list',
+    description: 'Origins allowed to embed the UI in a frame (CSP frame-ancestors), comma-separated, e.g. https://dashboard.example.com. Unset: not frameable.',
+    usedBy: ['serve'],
+  },
+  brandTitle: {
+    env: 'AUDITSPAN_BRAND_TITLE', kind: 'string',
+    description: 'Title shown on customer views opened from a view link.',
+    usedBy: ['serve'],
+  },
+  brandLogoUrl: {
+    env: 'AUDITSPAN_BRAND_LOGO_URL', kind: 'url',
+    description: 'Logo (http(s) image URL) shown on customer views; its origin is added to the CSP img-src.',
+    usedBy: ['serve'],
+  },
+  brandAccentColor: {
+    env: 'AUDITSPAN_BRAND_ACCENT_COLOR', kind: 'string',
+    description: 'Accent colour of customer views, #rgb or #rrggbb.',
+    usedBy: ['serve'],
   },
 } as const satisfies Record<string, SettingSpec>;
 

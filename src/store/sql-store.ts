@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { AuditRecord } from '../record/types';
 import { createKnex, type Dialect, type ParsedDbUrl } from './connect';
@@ -269,6 +270,30 @@ export class SqlStore implements Store {
     return this.run('checking an API key', async () => {
       const row = (await this.knex('api_keys').where('key_hash', hash).whereNull('revoked_at').first()) as KeyRow | undefined;
       return row ? keyFromRow(row) : null;
+    });
+  }
+
+  listActiveApiKeyHashes(): Promise<Array<ApiKeyInfo & { hash: string }>> {
+    return this.run('listing API keys', async () =>
+      ((await this.knex('api_keys').whereNull('revoked_at').orderBy('id')) as Array<KeyRow & { key_hash: string }>).map((row) => ({
+        ...keyFromRow(row),
+        hash: row.key_hash,
+      })),
+    );
+  }
+
+  serverSecret(name: string, options: { rotate?: boolean } = {}): Promise<string> {
+    return this.run('reading a server secret', async () => {
+      const metaName = `secret:${name}`;
+      const fresh = randomBytes(32).toString('base64url');
+      if (options.rotate) {
+        await this.knex(META_TABLE).insert({ name: metaName, value: fresh }).onConflict('name').merge();
+        return fresh;
+      }
+      // Two processes starting at once agree on the first value written.
+      await this.knex(META_TABLE).insert({ name: metaName, value: fresh }).onConflict('name').ignore();
+      const row = (await this.knex(META_TABLE).where({ name: metaName }).first('value')) as { value: string };
+      return row.value;
     });
   }
 

@@ -127,6 +127,10 @@ export interface Store {
   /** Active (not revoked) key with this hash, or null. */
   findApiKeyByHash(hash: string): Promise<ApiKeyInfo | null>;
   touchApiKey(id: number): Promise<void>;
+  /** Every active key with its hash (the query API keeps them in memory: a key check never waits on the database). */
+  listActiveApiKeyHashes(): Promise<Array<ApiKeyInfo & { hash: string }>>;
+  /** A server secret kept in the database (created once, at random, on first use); `rotate` replaces it. */
+  serverSecret(name: string, options?: { rotate?: boolean }): Promise<string>;
   recordView(view: LogView): Promise<void>;
   listViews(logId: string): Promise<Array<LogView & { viewedAt: string }>>;
 
