@@ -13,6 +13,14 @@ export interface BodyResult {
   truncated: boolean;
 }
 
+/**
+ * What stands in for bytes that are not stored as text: `[binary, 334 bytes]`, `[multipart, …]`
+ * (here) and `[gzip body, 334 bytes]` (a body the in-process capture could not decode). Never an
+ * error message.
+ */
+const PLACEHOLDER = /^\[(?:binary|multipart|[\w.+-]+ body), \d+ bytes\]$/;
+export const isPlaceholder = (text: string): boolean => PLACEHOLDER.test(text);
+
 function placeholder(kind: string, bytes: number): BodyResult {
   return { text: `[${kind}, ${bytes} bytes]`, truncated: false };
 }
