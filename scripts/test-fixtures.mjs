@@ -1,4 +1,5 @@
-// Installs the test fixtures' own dependencies (express 4, next to the project's express 5) when
+// Installs the test fixtures' own dependencies (express 4 next to the project's express 5; fastify 4
+// and 5, koa, hapi and NestJS for the framework tests) when
 // they are missing or out of date; run by `npm test`. Uses the fixture's lockfile (npm ci).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
 
-for (const fixture of ['express4']) {
+for (const fixture of ['express4', 'fastify4', 'fastify5', 'koa', 'hapi', 'nestjs']) {
   const dir = join(root, 'test', 'fixtures', fixture);
   const wanted = readJson(join(dir, 'package.json')).dependencies;
   const installed = Object.entries(wanted).every(([name, version]) => {
