@@ -24,12 +24,15 @@ function abortMessage(req: IncomingMessage, res: ServerResponse): string {
  * Files a response that was never completed as 499 with an error saying so. instrumentation-http
  * ends the span on the response's 'close', also when the client dropped the connection; the
  * status it records is then whatever the app had set (often the default 200), though the client
- * never got that answer. `writableFinished` is true only once every byte of the response was
- * handed to the socket, so it tells an aborted upload or an abandoned download from a complete
- * answer. Runs when the span ends (applyCustomAttributesOnSpan); one property read otherwise.
+ * never got that answer. A completed response has handed every byte to the socket
+ * (`writableFinished`) and has been detached from it before its 'close' (Node's `resOnFinish`);
+ * a connection that closed first leaves the socket attached — also when the app calls
+ * `res.end()` after the client left (hapi does), which makes `writableFinished` true though the
+ * bytes went nowhere. So that pair tells an aborted upload or an abandoned download from a
+ * complete answer. Runs when the span ends (applyCustomAttributesOnSpan); two property reads otherwise.
  */
 export function markIfAborted(span: Span, attributes: Readonly<Record<string, unknown>>, req: IncomingMessage, res: ServerResponse): void {
-  if (res.writableFinished) return;
+  if (res.writableFinished && res.socket === null) return;
   let set = false;
   for (const key of STATUS_ATTRS) {
     if (key in attributes) {
