@@ -121,6 +121,20 @@ describe('route templates, aborted and compressed responses on each framework', 
     });
   }
 
+  describe('ESM apps (import from the framework package)', () => {
+    for (const [fixture, template] of [['koa', '/esm/users/:id'], ['hapi', '/esm/users/{id}'], ['fastify5', '/esm/users/:id']]) {
+      it(`records the route template on ${fixture}`, async () => {
+        const db = join(mkdtempSync(join(tmpdir(), 'auditspan-fw-')), 'esm.db');
+        const app = await startApp({ instrumented: true, script: join(ROOT, 'test', 'fixtures', fixture, 'esm-app.mjs'), env: { AUDITSPAN_DB: db } });
+        const answer = await rawCall(app.base, { path: '/esm/users/ada' });
+        await app.stop('SIGTERM');
+        expect(Buffer.from(answer.body, 'base64').toString()).to.equal('{"id":"ada"}');
+        const logs = await rows(db);
+        expect(logs.map((l) => l.endpoint)).to.deep.equal([template]);
+      });
+    }
+  });
+
   describe('a node:http app answering through res.writeHead(status, headers)', () => {
     const forms: Array<[string, string]> = [['object', 'gzip'], ['object', 'deflate'], ['object', 'br'], ['array', 'gzip'], ['pairs', 'deflate'], ['reason', 'br']];
     const boundary = [302, 304, 399, 400];
