@@ -1,6 +1,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import * as zlib from 'node:zlib';
 import type { Span } from '@opentelemetry/api';
+import { keepsResponseBody } from '../record/body';
 
 /** What is copied of one request/response while it flows; bounded by `limit`. */
 interface Capture {
@@ -58,9 +59,6 @@ function newCapture(limit: number, enabled: boolean): Capture {
   return { chunks: [], kept: 0, size: 0, limit, enabled, encoding: undefined, type: undefined };
 }
 
-/** Which responses keep their body: failures, status >= 400 (docs/redaction.md#body-policy). */
-export const KEEPS_RESPONSE_BODY = (status: number): boolean => status >= 400;
-
 function toBuffer(chunk: unknown, encoding?: unknown): Buffer | undefined {
   if (Buffer.isBuffer(chunk)) return chunk;
   if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -100,7 +98,7 @@ function onResponseBytes(res: WithCapture<ServerResponse>, chunk: unknown, encod
 
 /** Once the status is known: a failure gets its Capture, anything else is passed straight on from now on. */
 function decideResponse(res: WithCapture<ServerResponse>, limit: number): Capture | false {
-  const capture = KEEPS_RESPONSE_BODY(res.statusCode) && newCapture(limit, true);
+  const capture = keepsResponseBody(res.statusCode) && newCapture(limit, true);
   res[RESPONSE] = capture;
   return capture;
 }
@@ -151,9 +149,9 @@ let installed = false;
  * (request 'data' chunks are copied as they pass, so the stream's flowing state is never
  * touched: NOTES.md, a 'data' listener lost bodies behind async middleware) and
  * `ServerResponse#write`/`#end` (every argument passed through and the original's return value
- * kept, for backpressure), and `ServerResponse#writeHead` (the status is final there, and headers
- * passed to it are invisible to `getHeader()`). Objects that carry no capture state, such as the responses of the
- * app's outgoing requests, cost one property read. Patching the prototypes instead of wrapping
+ * kept, for backpressure), and `ServerResponse#writeHead` (the status is final there, and
+ * headers passed to it are invisible to `getHeader()`). Objects that carry no capture state, such
+ * as the responses of the app's outgoing requests, cost one property read. Patching the prototypes instead of wrapping
  * each request's methods keeps every request and response object in its usual shape and
  * allocates nothing for a request without a body or a 2xx response.
  */
@@ -253,7 +251,7 @@ export function applyCapturedBodies(span: Span, req: IncomingMessage, res: Serve
   if (typeof reqState === 'object' && reqState.size > 0) {
     setBody(span, reqState, req.headers['content-encoding'], REQUEST_ATTRS);
   }
-  if (!KEEPS_RESPONSE_BODY(res.statusCode)) return;
+  if (!keepsResponseBody(res.statusCode)) return;
   const resState = (res as WithCapture<ServerResponse>)[RESPONSE];
   const captured = typeof resState === 'object' ? resState : undefined;
   if (captured && captured.size > 0) {
