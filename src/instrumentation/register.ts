@@ -13,7 +13,8 @@ import { DEFAULT_KEPT_HEADERS, DEFAULT_MAX_PAYLOAD_BYTES, logIdAt, type RecordOp
 import type { Store } from '../store/types';
 import { AuditSampler } from './sampler';
 import { applyCapturedBodies, captureRequest, captureResponse, installBodyCapture } from './capture';
-import { RouteTemplateInstrumentation, reserveRouteTemplate, routeTemplate } from './route';
+import { markIfAborted } from './abort';
+import { RouteTemplateInstrumentation, reserveRouteTemplate, routeTemplate } from './routes';
 
 export interface RegisterOptions {
   /** SQLite path or postgres:// URL; `off` records nothing locally (forwarding only). Default `./auditspan.db`. */
@@ -139,13 +140,16 @@ export function register(options: RegisterOptions = {}): AuditHandle {
     applyCustomAttributesOnSpan: (span, request, response) => {
       if (!('setHeader' in response)) return;
       const req = request as IncomingMessage;
-      applyCapturedBodies(span, req, response as ServerResponse);
-      // With ExpressInstrumentation on, instrumentation-http has set http.route already.
-      const route = expressSpans ? undefined : routeTemplate(req);
-      if (route !== undefined) span.setAttribute('http.route', route);
+      const res = response as ServerResponse;
+      const attributes = attributesOf(span);
+      applyCapturedBodies(span, req, res);
+      markIfAborted(span, attributes, req, res);
+      // With ExpressInstrumentation on, instrumentation-http has set http.route already (express apps).
+      const route = routeTemplate(req);
+      if (route !== undefined && !(expressSpans && 'http.route' in attributes)) span.setAttribute('http.route', route);
       // instrumentation-http trusts X-Forwarded-For; an audit log must not, unless told to.
       const peer = options.trustProxy ? undefined : req.socket?.remoteAddress;
-      if (peer && attributesOf(span)['client.address'] !== peer) span.setAttribute('client.address', peer);
+      if (peer && attributes['client.address'] !== peer) span.setAttribute('client.address', peer);
     },
   });
 
@@ -154,7 +158,7 @@ export function register(options: RegisterOptions = {}): AuditHandle {
     serviceName: options.serviceName,
     sampler: new AuditSampler(),
     spanProcessors: processors,
-    // The route template comes from express's Route#dispatch (./route.ts). Express's layer
+    // The route template comes from each framework's router (./routes). Express's layer
     // spans are made only when spans leave the process: the audit row never reads them, and a
     // span per middleware costs more than all of auditspan's own work (docs/benchmarks.md).
     instrumentations: [http, new RouteTemplateInstrumentation(), ...(expressSpans ? [new ExpressInstrumentation()] : [])],

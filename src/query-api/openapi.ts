@@ -20,7 +20,7 @@ const summaryProps = {
   method: { type: 'string' },
   endpoint: { type: 'string' },
   url: { type: 'string' },
-  status: { type: 'integer' },
+  status: { type: 'integer', description: 'HTTP status the client got; 499 when the client closed the connection before the response was complete (class 4xx).' },
   latencyMs: { type: 'number' },
   tokenName: nullable('string'),
   error: nullable('string'),
@@ -39,7 +39,7 @@ export const SCHEMAS = {
     required: [...Object.keys(summaryProps), 'requestPayload', 'responsePayload', 'clientIp', 'userAgent', 'clientId', 'companyId', 'service', 'traceId', 'spanId', 'requestHeaders', 'truncated', 'createdAt', 'updatedAt'],
     properties: {
       ...summaryProps,
-      requestPayload: nullable('string'), responsePayload: nullable('string'), clientIp: nullable('string'), userAgent: nullable('string'),
+      requestPayload: nullable('string'), responsePayload: nullable('string', { description: 'Kept for failures only: status >= 400 (none for 1xx, 2xx and 3xx). Redacted and capped like requestPayload.' }), clientIp: nullable('string'), userAgent: nullable('string'),
       clientId: nullable('string'), companyId: nullable('string'), service: nullable('string'), traceId: { type: 'string' }, spanId: { type: 'string' },
       requestHeaders: { type: ['object', 'null'], additionalProperties: { type: 'string' } }, truncated: { type: 'boolean' },
       createdAt: { type: 'string', format: 'date-time' }, updatedAt: { type: 'string', format: 'date-time' },

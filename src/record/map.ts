@@ -1,5 +1,5 @@
 import { bool, int, str } from './attributes';
-import { processBody } from './body';
+import { keepsResponseBody, processBody } from './body';
 import { collapsePath } from './endpoint';
 import { messageFromBody, messageFromSpan } from './error-message';
 import { capString, DEFAULT_MAX_PAYLOAD_BYTES, LIMITS, storableStatus } from './limits';
@@ -131,9 +131,9 @@ export function createRecordMapper(options: RecordOptions = {}): RecordMapper {
       maxPayload,
       redactor,
     );
-    // Failures only: a successful response's body is never stored.
+    // Failures only (status >= 400): a 1xx, 2xx or 3xx response's body is never stored.
     const response =
-      status >= 400
+      keepsResponseBody(status)
         ? processBody(
             a['auditspan.response.body'] ?? a['http.response.body.content'],
             str(a, 'auditspan.response.content_type', 'http.response.header.content-type') ?? '',

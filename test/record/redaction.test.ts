@@ -202,6 +202,26 @@ describe('body policy', () => {
     }
   });
 
+  it('keeps the response body of failures only: status >= 400 (302, 304 and 399 drop it, 400 keeps it)', () => {
+    const body = '{"message":"answered"}';
+    const kept = (status: number) => toAuditRecord(span({ 'auditspan.response.body': body }, status))?.responsePayload ?? null;
+    expect([302, 304, 399, 400].map(kept)).to.deep.equal([null, null, null, body]);
+  });
+
+  it('files a 499 (client closed request) with its body and error like any failure', () => {
+    const rec = toAuditRecord(span({ 'auditspan.error.message': 'client closed the connection before the response was sent' }, 499));
+    expect(rec).to.include({ status: 499, error: 'client closed the connection before the response was sent' });
+  });
+
+  it('never takes a body placeholder for the error message', () => {
+    const binary = toAuditRecord(span({ 'auditspan.response.body': 'PK\u0003\u0004\u0000\u0000\u0000\u0000', 'auditspan.response.content_type': 'application/octet-stream', 'auditspan.response.body.size': 334 }, 422));
+    expect(binary).to.include({ responsePayload: '[binary, 334 bytes]', error: null });
+    const undecodable = toAuditRecord(span({ 'auditspan.response.body': '[gzip body, 334 bytes]' }, 422));
+    expect(undecodable).to.include({ responsePayload: '[gzip body, 334 bytes]', error: null });
+    const fromStatus = toAuditRecord(span({ 'auditspan.response.body': '[binary, 12 bytes]' }, 500));
+    expect(fromStatus?.error).to.equal(null);
+  });
+
   it('keeps and redacts the request payload', () => {
     const rec = toAuditRecord(span({ 'auditspan.request.body': JSON.stringify({ name: 'Jane', password: SECRETS.password, card: SECRETS.card }) }));
     expect(JSON.parse(rec?.requestPayload as string)).to.deep.equal({ name: 'Jane', password: REDACTED, card: REDACTED });
