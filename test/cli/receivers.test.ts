@@ -29,7 +29,7 @@ describe('several serve processes, one PostgreSQL', function () {
     const receivers = await Promise.all([0, 1, 2].map(async () => {
       const s = startCli(['serve', ...ZERO_PORTS, '--db', db!.url]);
       servers.push(s);
-      return (JSON.parse(await s.waitForLine((l) => l.includes('auditspan listening'))) as { otlpHttp: string }).otlpHttp;
+      return (JSON.parse(await s.waitForLine((l) => l.includes('auditspan listening'), 60_000)) as { otlpHttp: string }).otlpHttp;
     }));
     // 24 batches of 100 spans; their start times spread over days no partition exists for yet
     // (2032), so the receivers also race to create the same partitions on demand.
