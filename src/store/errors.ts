@@ -17,3 +17,6 @@ export class InvalidCursorError extends StoreError {}
 
 /** A unique name is already taken (e.g. an API key name). */
 export class ConflictError extends StoreError {}
+
+/** A search (`q`) that cannot be read; the message names the problem. */
+export class InvalidSearchError extends StoreError {}

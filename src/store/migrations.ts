@@ -1,10 +1,14 @@
 import type { Knex } from 'knex';
+import { createSearchIndexes, dropSearchIndexes } from './search';
 
 /** Small facts about the database itself, one row per name. */
 export const META_TABLE = 'auditspan_meta';
 /** Rows with an id up to this value existed before 004 and also resolve by `<trace_id>-<span_id>`. */
 export const LEGACY_ID_MAX = 'legacy_id_max';
 const LEGACY_ID_INDEX = 'logs_trace_span_legacy';
+
+/** The database a migration runs on. */
+const dialectOf = (knex: Knex): 'sqlite' | 'postgres' => (knex.client.config.client === 'pg' ? 'postgres' : 'sqlite');
 
 interface Migration {
   name: string;
@@ -147,6 +151,19 @@ const MIGRATIONS: Migration[] = [
       await knex.schema.alterTable('logs', (t) => t.unique(['trace_id', 'span_id'], { indexName: 'logs_trace_span' }));
       await knex.schema.alterTable('logs', (t) => t.dropUnique(['ts_us', 'span_id', 'trace_id'], 'logs_ts_span'));
       await knex.schema.dropTableIfExists(META_TABLE);
+    },
+  },
+  {
+    // Finding one request (docs/storage.md#search): B-tree indexes for trace id, client IP,
+    // client id and the request id of the kept headers; plain words through an FTS5 trigram
+    // table kept by triggers (SQLite) or a pg_trgm GIN index (PostgreSQL). Builds the indexes
+    // over the rows already stored (the backfill; its cost per million rows is in the docs).
+    name: '007_search',
+    async up(knex) {
+      await createSearchIndexes(knex, dialectOf(knex));
+    },
+    async down(knex) {
+      await dropSearchIndexes(knex, dialectOf(knex));
     },
   },
 ];

@@ -4,6 +4,7 @@ import { createKnex, type Dialect, type ParsedDbUrl } from './connect';
 import { decodeCursor, encodeCursor } from './cursor';
 import { ConflictError, NotFoundError, StoreError, StoreUnavailableError } from './errors';
 import { applyFilter } from './filter';
+import { applySearch, hasText, parseSearch, PROBE_ROWS } from './search';
 import { LEGACY_ID_MAX, META_TABLE, MIGRATION_CONFIG } from './migrations';
 import { claimSqliteFile } from './sqlite-files';
 import { parseLogId } from '../record/log-id';
@@ -156,13 +157,26 @@ export class SqlStore implements Store {
   listLogs(filter: LogFilter, options: ListOptions): Promise<LogPage> {
     const limit = Math.max(1, Math.min(500, Math.floor(options.limit)));
     const cursor = options.cursor ? decodeCursor(options.cursor) : undefined;
+    const after = (qb: Knex.QueryBuilder): void => {
+      if (cursor) qb.whereRaw('(ts_us, id) < (?, ?)', [cursor.ts, cursor.id]);
+    };
+    const newestFirst = [{ column: 'ts_us', order: 'desc' }, { column: 'id', order: 'desc' }];
     return this.run('listing logs', async () => {
-      const rows = (await this.knex('logs')
+      let rows: LogRow[] | undefined;
+      if (filter.q && hasText(parseSearch(filter.q))) {
+        // Plain words: scan the newest PROBE_ROWS rows of the other filters first; a full page
+        // from them is the right page (rows are read in order), and a common word never
+        // reaches its index. Otherwise the index answers.
+        const recent = this.knex('logs').modify(applyFilter(this.dialect, filter, 'none')).modify(after)
+          .orderBy(newestFirst).limit(PROBE_ROWS).as('recent');
+        const probe = (await this.knex.from(recent).modify(applySearch(this.dialect, parseSearch(filter.q), 'scan'))
+          .orderBy(newestFirst).limit(limit + 1)) as LogRow[];
+        if (probe.length > limit) rows = probe;
+      }
+      rows ??= (await this.knex('logs')
         .modify(applyFilter(this.dialect, filter))
-        .modify((qb) => {
-          if (cursor) qb.whereRaw('(ts_us, id) < (?, ?)', [cursor.ts, cursor.id]);
-        })
-        .orderBy([{ column: 'ts_us', order: 'desc' }, { column: 'id', order: 'desc' }])
+        .modify(after)
+        .orderBy(newestFirst)
         .limit(limit + 1)) as LogRow[];
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
