@@ -43,12 +43,16 @@ const METHODS = `'["GET","GET","GET","POST","POST","DELETE","PATCH","GET","GET",
 const ENDPOINTS = `'["/v1/customers","/v1/customers/{id}","/v1/invoices","/v1/charges","/v1/refunds","/v1/customers/{id}","/v1/subscriptions/{id}","/v1/events","/v1/invoices/{id}","/v1/customers"]'`;
 const STATUSES = [200, 200, 200, 200, 200, 200, 201, 201, 204, 301, 304, 400, 401, 402, 403, 404, 409, 422, 429, 500, 502, 503];
 
-/** One million generated rows ending at `endUs` (SQLite). */
+/**
+ * One million generated rows (SQLite). `r` and `status` are functions of the row number: SQLite
+ * evaluates random() again at each reference to a CTE column, which would let a row's status and
+ * error disagree.
+ */
 function sqliteChunk(n: number, startUs: number, stepUs: number, now: number): string {
   return `INSERT INTO logs (trace_id, span_id, ts_us, method, url, endpoint, status, status_class, latency_ms, token_name, client_ip, user_agent,
       client_id, company_id, service, request_payload, response_payload, request_headers, truncated, error, created_at, updated_at)
     WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < ${n - 1}),
-    g AS (SELECT i, abs(random()) AS r, json_extract('[${STATUSES.join(',')}]', '$[' || (abs(random()) % ${STATUSES.length}) || ']') AS status FROM seq)
+    g AS (SELECT i, (i * 2654435761 + 12345) % 4294967296 AS r, json_extract('[${STATUSES.join(',')}]', '$[' || ((i * 40503 + 7) % ${STATUSES.length}) || ']') AS status FROM seq)
     SELECT printf('%016x%016x', random(), random()), printf('%016x', random()), ${startUs} + i * ${stepUs},
       json_extract(${METHODS}, '$[' || (i % 10) || ']'),
       'https://api.example.com' || replace(json_extract(${ENDPOINTS}, '$[' || (i % 10) || ']'), '{id}', 'cus_' || (r % 100000)) || CASE WHEN r % 3 = 0 THEN char(63) || 'page=' || (r % 7) ELSE '' END,

@@ -163,15 +163,20 @@ export class SqlStore implements Store {
     const newestFirst = [{ column: 'ts_us', order: 'desc' }, { column: 'id', order: 'desc' }];
     return this.run('listing logs', async () => {
       let rows: LogRow[] | undefined;
-      if (filter.q && hasText(parseSearch(filter.q))) {
-        // Plain words: scan the newest PROBE_ROWS rows of the other filters first; a full page
-        // from them is the right page (rows are read in order), and a common word never
-        // reaches its index. Otherwise the index answers.
-        const recent = this.knex('logs').modify(applyFilter(this.dialect, filter, 'none')).modify(after)
-          .orderBy(newestFirst).limit(PROBE_ROWS).as('recent');
-        const probe = (await this.knex.from(recent).modify(applySearch(this.dialect, parseSearch(filter.q), 'scan'))
-          .orderBy(newestFirst).limit(limit + 1)) as LogRow[];
-        if (probe.length > limit) rows = probe;
+      const terms = filter.q ? parseSearch(filter.q) : [];
+      if (hasText(terms)) {
+        // Plain words: scan the newest rows of the other filters first (PROBE_ROWS, then more if
+        // the word was seen there). A full page from them is the right page (rows are read in
+        // order), so a common word never reaches its index, whose entries for it would be
+        // counted in the millions; a word not seen among the newest rows goes to the index.
+        for (const probeRows of PROBE_ROWS) {
+          const recent = this.knex('logs').modify(applyFilter(this.dialect, filter, 'none')).modify(after)
+            .orderBy(newestFirst).limit(probeRows).as('recent');
+          const probe = (await this.knex.from(recent).modify(applySearch(this.dialect, terms, 'scan'))
+            .orderBy(newestFirst).limit(limit + 1)) as LogRow[];
+          if (probe.length > limit) rows = probe;
+          if (rows || probe.length === 0) break;
+        }
       }
       rows ??= (await this.knex('logs')
         .modify(applyFilter(this.dialect, filter))
