@@ -145,12 +145,19 @@ forEachStore('search', ({ store, dialect }) => {
           ['zanzibar', /VIRTUAL TABLE INDEX/],
         ]
       : [
-          [`traceId:${NEEDLE.traceId}`, /logs_trace_id/],
-          ['requestId:req-needle-42', /logs_request_id/],
-          ['ip:198.51.100.23', /logs_client_ip_ts/],
-          ['clientId:client-needle', /logs_client_id_ts/],
-          ['zanzibar', /logs_search_trgm/],
+          // Index names differ on a partitioned table (one index per partition): match the condition.
+          [`traceId:${NEEDLE.traceId}`, /Index Cond: \(\(trace_id\)/],
+          ['requestId:req-needle-42', /Index Cond: .*request_headers/],
+          ['ip:198.51.100.23', /Index Cond: \(\(client_ip\)/],
+          ['clientId:client-needle', /Index Cond: \(\(client_id\)/],
         ];
+    if (dialect === 'postgres') {
+      // A few hundred rows per partition: the planner rightly reads them whole, so the trigram
+      // index is checked to be present on the table and on each partition (plans at scale: bench search).
+      const res = await store().raw.raw(`SELECT count(*) AS n FROM pg_indexes WHERE indexdef LIKE '%gin_trgm_ops%' AND tablename LIKE 'logs%'`);
+      const parts = await store().raw.raw(`SELECT count(*) AS n FROM pg_inherits WHERE inhparent = 'logs'::regclass`);
+      expect(Number(res.rows[0].n)).to.equal(Number(parts.rows[0].n) + 1);
+    }
     if (dialect === 'postgres') await store().raw.raw('ANALYZE logs');
     for (const [q, used] of plans) {
       const plan = await store().explainListLogs({ q });
