@@ -106,7 +106,14 @@ function planted(endMs: number): AuditRecord[] {
 /** Seeding: migration 007 is reverted, the rows generated, then 007 applied again — its backfill, timed. */
 async function seed(store: SqlStore, endMs: number): Promise<{ seedSeconds: number; backfillSeconds: number }> {
   const have = await store.countLogs({});
-  if (have >= ROWS) return { seedSeconds: 0, backfillSeconds: 0 };
+  if (have >= ROWS) {
+    // A run stopped after generating rows but before planting them: plant them now.
+    if (!(await store.raw('logs').where({ span_id: '1'.repeat(16) }).first('id'))) {
+      await store.insertBatch(planted(endMs));
+      await store.raw.raw(store.dialect === 'postgres' ? 'VACUUM ANALYZE logs' : 'ANALYZE');
+    }
+    return { seedSeconds: 0, backfillSeconds: 0 };
+  }
   if (have !== 0) await store.raw('logs').del();
   const started = Date.now();
   await store.raw.migrate.down(MIGRATION_CONFIG);
