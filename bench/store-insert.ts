@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
 import { openStore, type SqliteDriver } from '../src/store';
+import { MIGRATION_CONFIG } from '../src/store/migrations';
 import { generateRecords } from '../test/helpers/fixtures';
 import { dialects, fmt, freshStore, median, pgReachable, ratio, table, type BenchStore } from './lib';
 
@@ -18,6 +19,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** Rows already in the table for the "grown table" row (0 leaves that row out). */
 const PRELOAD = Number(process.env.BENCH_INSERT_PRELOAD ?? 1_000_000);
 const BATCH = 512;
+/** Also measure each database without the search indexes (BENCH_INSERT_SEARCH=0 leaves those rows out). */
+const SEARCH_ROWS = process.env.BENCH_INSERT_SEARCH !== '0';
 const DAY = 86_400_000;
 
 interface Target {
@@ -27,6 +30,8 @@ interface Target {
   checkpointPages?: number;
   /** A SQLite file that already holds older rows; each round writes into a copy of it. */
   preloaded?: string;
+  /** Without migration 007's search indexes (FTS5 / pg_trgm and the id indexes), to show their write cost. */
+  noSearch?: boolean;
 }
 
 /**
@@ -69,6 +74,13 @@ async function openTarget(t: Target): Promise<BenchStore> {
   };
 }
 
+/** Reverts migration 007 (the search indexes), the newest migration. */
+async function dropSearch(s: BenchStore): Promise<void> {
+  const done = (await s.store.raw('auditspan_migrations').orderBy('id', 'desc').first('name')) as { name: string };
+  if (done.name !== '007_search') throw new Error(`store-insert: the newest migration is ${done.name}, not 007_search`);
+  await s.store.raw.migrate.down(MIGRATION_CONFIG);
+}
+
 /** The same columns in a table with only a primary key: what any audit table needs at least. */
 async function rawInsert(knex: Knex, rows: Array<Record<string, unknown>>): Promise<number> {
   await knex.schema.dropTableIfExists('raw_logs');
@@ -98,10 +110,12 @@ export async function run(): Promise<string> {
   const preload = PRELOAD > 0 ? await preloadSqlite(PRELOAD) : undefined;
   const targets = dialects(await pgReachable()).flatMap((dialect): Target[] =>
     dialect === 'postgres'
-      ? [{ dialect }]
+      ? [{ dialect }, ...(SEARCH_ROWS ? [{ dialect, noSearch: true }] : [])]
       : [
           { dialect, driver: 'sqlite3' },
+          ...(SEARCH_ROWS ? [{ dialect, driver: 'sqlite3' as const, noSearch: true }] : []),
           { dialect, driver: 'better-sqlite3' },
+          ...(SEARCH_ROWS ? [{ dialect, driver: 'better-sqlite3' as const, noSearch: true }] : []),
           { dialect, driver: 'better-sqlite3', checkpointPages: 1000 },
           ...(preload ? [{ dialect, driver: 'better-sqlite3' as const, preloaded: preload.path }] : []),
         ]);
@@ -124,6 +138,7 @@ export async function run(): Promise<string> {
     'its worker thread): one prepared statement per row in one transaction; its baseline is knex on the same driver.',
     'The store checkpoints the SQLite WAL every 10 000 pages; the row "checkpoint every 1,000 pages" is SQLite\'s',
     'default, measured in the same run.',
+    ...(SEARCH_ROWS ? ['Rows "without the search indexes" revert migration 007 first (FTS5 trigram table and triggers on SQLite, the pg_trgm', 'GIN index on PostgreSQL, and the trace id, client IP, client id and request id indexes): the write cost of search.'] : []),
     ...(preload
       ? [`The row "table already holding ${fmt(PRELOAD)} rows" writes the same rows into a copy of a database that`, 'already holds that many older rows (BENCH_INSERT_PRELOAD; 0 leaves it out).']
       : []),
@@ -131,7 +146,7 @@ export async function run(): Promise<string> {
 }
 
 async function measure(target: Target, records: ReturnType<typeof generateRecords>, flat: Array<Record<string, unknown>>): Promise<string[]> {
-  const { dialect, driver, checkpointPages, preloaded } = target;
+  const { dialect, driver, checkpointPages, preloaded, noSearch } = target;
   const store: number[] = [];
   const raw: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -139,6 +154,7 @@ async function measure(target: Target, records: ReturnType<typeof generateRecord
     try {
       // One pooled connection (SQLite), so the setting holds for the whole round.
       if (checkpointPages) await s.store.raw.raw(`PRAGMA wal_autocheckpoint = ${checkpointPages}`);
+      if (noSearch) await dropSearch(s);
       raw.push(await rawInsert(s.store.raw, flat));
       const started = performance.now();
       for (let i = 0; i < records.length; i += BATCH) await s.store.insertBatch(records.slice(i, i + BATCH));
@@ -150,7 +166,7 @@ async function measure(target: Target, records: ReturnType<typeof generateRecord
       await s.dispose();
     }
   }
-  const detail = checkpointPages ? `, checkpoint every ${fmt(checkpointPages)} pages` : preloaded ? `, table already holding ${fmt(PRELOAD)} rows` : '';
-  const name = dialect === 'postgres' ? 'PostgreSQL 15' : `SQLite (${driver}${detail})`;
+  const detail = noSearch ? ', without the search indexes' : checkpointPages ? `, checkpoint every ${fmt(checkpointPages)} pages` : preloaded ? `, table already holding ${fmt(PRELOAD)} rows` : '';
+  const name = dialect === 'postgres' ? `PostgreSQL 15${detail}` : `SQLite (${driver}${detail})`;
   return [name, fmt(median(raw)), fmt(median(store)), ratio(median(store), median(raw))];
 }

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { InvalidCursorError, NotFoundError, StoreUnavailableError } from '../store/errors';
+import { InvalidCursorError, InvalidSearchError, NotFoundError, StoreUnavailableError } from '../store/errors';
 
 /** An error the API answers with as `{ error: { code, message, param } }`. */
 export class ApiError extends Error {
@@ -27,6 +27,7 @@ export function errorHandler(err: unknown, _req: Request, res: Response, _next: 
   if (err instanceof ApiError) return sendError(res, err.status, err.code, err.message, err.param);
   if (err instanceof NotFoundError) return sendError(res, 404, 'not_found', 'no such log');
   if (err instanceof InvalidCursorError) return sendError(res, 400, 'invalid_parameter', err.message, 'cursor');
+  if (err instanceof InvalidSearchError) return sendError(res, 400, 'invalid_parameter', `q: ${err.message}`, 'q');
   if (err instanceof StoreUnavailableError) {
     res.setHeader('Retry-After', '5');
     return sendError(res, 503, 'unavailable', 'the database is unavailable, retry shortly');

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { InvalidSearchError } from '../store/errors';
+import { parseSearch } from '../store/search';
 import type { LogFilter } from '../store/types';
 import { ApiError } from './errors';
 
@@ -87,6 +89,15 @@ const bucket = z.string().transform((v, ctx) => {
   return ms;
 });
 
+/** `q`: the search language of src/store/search.ts, checked here so that a bad one is a 400 before any answer starts. */
+const search = single(200).superRefine((text, ctx) => {
+  try {
+    parseSearch(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof InvalidSearchError ? err.message : 'cannot be read' });
+  }
+});
+
 const filterShape = {
   from: instant.optional(),
   to: instant.optional(),
@@ -94,7 +105,7 @@ const filterShape = {
   method: methods.optional(),
   status: statuses.optional(),
   token: strings(256).optional(),
-  q: single(200).optional(),
+  q: search.optional(),
   minLatencyMs: number(0, 1e9).optional(),
   maxLatencyMs: number(0, 1e9).optional(),
   company: single(256).optional(),

@@ -18,6 +18,9 @@ export class InvalidCursorError extends StoreError {}
 /** A unique name is already taken (e.g. an API key name). */
 export class ConflictError extends StoreError {}
 
+/** A search (`q`) that cannot be read; the message names the problem. */
+export class InvalidSearchError extends StoreError {}
+
 /**
  * The database refused these values and always will (PostgreSQL SQLSTATE classes 22 "data
  * exception" and 23 "integrity constraint violation", SQLite's constraint/mismatch/too-big

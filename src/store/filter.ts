@@ -1,17 +1,15 @@
 import type { Knex } from 'knex';
 import type { Dialect } from './connect';
+import { applySearch, parseSearch, type TextMode } from './search';
 import type { LogFilter } from './types';
-
-/** Escapes LIKE wildcards so user text matches literally (ESCAPE '\'). */
-export function likePattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
 
 /**
  * Applies a LogFilter to a query on `logs` (use with `.modify()`). Bound
- * parameters only; the company scope is always applied when present.
+ * parameters only; the company scope is always applied when present. `q` is read by the
+ * search language of search.ts (throws InvalidSearchError); `text` says how its plain words
+ * are matched.
  */
-export function applyFilter(dialect: Dialect, filter: LogFilter) {
+export function applyFilter(dialect: Dialect, filter: LogFilter, text: TextMode = 'index') {
   return (qb: Knex.QueryBuilder): void => {
     if (filter.companyId !== undefined) qb.where('company_id', filter.companyId);
     if (filter.from !== undefined) qb.where('ts_us', '>=', Math.floor(filter.from * 1000));
@@ -30,14 +28,6 @@ export function applyFilter(dialect: Dialect, filter: LogFilter) {
     }
     if (filter.minLatencyMs !== undefined) qb.where('latency_ms', '>=', filter.minLatencyMs);
     if (filter.maxLatencyMs !== undefined) qb.where('latency_ms', '<=', filter.maxLatencyMs);
-    if (filter.q !== undefined && filter.q !== '') {
-      const pattern = likePattern(filter.q);
-      if (dialect === 'postgres') {
-        qb.where((w) => w.whereRaw(`url ILIKE ? ESCAPE '\\'`, [pattern]).orWhereRaw(`error ILIKE ? ESCAPE '\\'`, [pattern]));
-      } else {
-        // SQLite's LIKE is case-insensitive for ASCII.
-        qb.where((w) => w.whereRaw(`url LIKE ? ESCAPE '\\'`, [pattern]).orWhereRaw(`error LIKE ? ESCAPE '\\'`, [pattern]));
-      }
-    }
+    if (filter.q !== undefined && filter.q !== '') applySearch(dialect, parseSearch(filter.q), text)(qb);
   };
 }

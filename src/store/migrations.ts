@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { createSearchIndexes, dropSearchIndexes } from './search';
 import { aheadTimestamps, DAY_US, ensurePartitions, isPartitioned } from './partitions';
 
 /** Small facts about the database itself, one row per name. */
@@ -6,6 +7,9 @@ export const META_TABLE = 'auditspan_meta';
 /** Rows with an id up to this value existed before 004 and also resolve by `<trace_id>-<span_id>`. */
 export const LEGACY_ID_MAX = 'legacy_id_max';
 const LEGACY_ID_INDEX = 'logs_trace_span_legacy';
+
+/** The database a migration runs on. */
+const dialectOf = (knex: Knex): 'sqlite' | 'postgres' => (knex.client.config.client === 'pg' ? 'postgres' : 'sqlite');
 
 interface Migration {
   name: string;
@@ -185,6 +189,19 @@ const MIGRATIONS: Migration[] = [
       await knex.raw('ALTER TABLE logs_unpartitioned RENAME TO logs');
       await knex.raw('ALTER TABLE logs ADD CONSTRAINT logs_pkey PRIMARY KEY (id)');
       await createLogIndexes(knex, legacyMax);
+    },
+  },
+  {
+    // Finding one request (docs/storage.md#search): B-tree indexes for trace id, client IP,
+    // client id and the request id of the kept headers; plain words through an FTS5 trigram
+    // table kept by triggers (SQLite) or a pg_trgm GIN index (PostgreSQL). Builds the indexes
+    // over the rows already stored (the backfill; its cost per million rows is in the docs).
+    name: '007_search',
+    async up(knex) {
+      await createSearchIndexes(knex, dialectOf(knex));
+    },
+    async down(knex) {
+      await dropSearchIndexes(knex, dialectOf(knex));
     },
   },
 ];

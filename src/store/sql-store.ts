@@ -5,6 +5,7 @@ import { createKnex, type Dialect, type ParsedDbUrl } from './connect';
 import { decodeCursor, encodeCursor } from './cursor';
 import { classifyDriverError, ConflictError, NotFoundError, StoreError, StoreRejectedError, StoreUnavailableError } from './errors';
 import { applyFilter } from './filter';
+import { applySearch, hasText, parseSearch, PROBE_ROWS } from './search';
 import { LEGACY_ID_MAX, META_TABLE, MIGRATION_CONFIG } from './migrations';
 import { claimSqliteFile } from './sqlite-files';
 import { parseLogId } from '../record/log-id';
@@ -128,13 +129,31 @@ export class SqlStore implements Store {
   listLogs(filter: LogFilter, options: ListOptions): Promise<LogPage> {
     const limit = Math.max(1, Math.min(500, Math.floor(options.limit)));
     const cursor = options.cursor ? decodeCursor(options.cursor) : undefined;
+    const after = (qb: Knex.QueryBuilder): void => {
+      if (cursor) qb.whereRaw('(ts_us, id) < (?, ?)', [cursor.ts, cursor.id]);
+    };
+    const newestFirst = [{ column: 'ts_us', order: 'desc' }, { column: 'id', order: 'desc' }];
     return this.run('listing logs', async () => {
-      const rows = (await this.knex('logs')
+      let rows: LogRow[] | undefined;
+      const terms = filter.q ? parseSearch(filter.q) : [];
+      if (hasText(terms)) {
+        // Plain words: scan the newest rows of the other filters first (PROBE_ROWS, then more if
+        // the word was seen there). A full page from them is the right page (rows are read in
+        // order), so a common word never reaches its index, whose entries for it would be
+        // counted in the millions; a word not seen among the newest rows goes to the index.
+        for (const probeRows of PROBE_ROWS) {
+          const recent = this.knex('logs').modify(applyFilter(this.dialect, filter, 'none')).modify(after)
+            .orderBy(newestFirst).limit(probeRows).as('recent');
+          const probe = (await this.knex.from(recent).modify(applySearch(this.dialect, terms, 'scan'))
+            .orderBy(newestFirst).limit(limit + 1)) as LogRow[];
+          if (probe.length > limit) rows = probe;
+          if (rows || probe.length === 0) break;
+        }
+      }
+      rows ??= (await this.knex('logs')
         .modify(applyFilter(this.dialect, filter))
-        .modify((qb) => {
-          if (cursor) qb.whereRaw('(ts_us, id) < (?, ?)', [cursor.ts, cursor.id]);
-        })
-        .orderBy([{ column: 'ts_us', order: 'desc' }, { column: 'id', order: 'desc' }])
+        .modify(after)
+        .orderBy(newestFirst)
         .limit(limit + 1)) as LogRow[];
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];

@@ -9,6 +9,7 @@ import { ApiClient, ApiError, isAbort } from './api';
 import { dialogKeyPrompt, renderScope } from './auth';
 import { Charts } from './charts';
 import { DetailPanel } from './detail';
+import { SearchBox } from './search-box';
 import { byId } from './dom';
 import { FilterBar } from './filters';
 import { formatCount, type TimeZoneMode } from './format';
@@ -57,6 +58,7 @@ class App {
     this.filters = new FilterBar({
       onChange: (filters, { replace }) => this.navigate({ filters, log: this.view?.log ?? null }, replace ? 'replace' : 'push'),
     });
+    new SearchBox(byId<HTMLInputElement>('f-q'), this.api, (id) => this.openLog(id, 'push'));
     this.charts = new Charts({
       volume: byId('chart-volume'), latency: byId('chart-latency'),
       volumeLegend: byId('legend-volume'), latencyLegend: byId('legend-latency'),

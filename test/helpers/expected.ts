@@ -1,4 +1,5 @@
 import type { AuditRecord } from '../../src/record/types';
+import { parseSearch } from '../../src/store/search';
 import type { LogFilter } from '../../src/store/types';
 
 /** The filter semantics computed independently of SQL, for comparing results. */
@@ -15,8 +16,20 @@ export function matches(r: AuditRecord, f: LogFilter): boolean {
   if (f.minLatencyMs !== undefined && r.latencyMs < f.minLatencyMs) return false;
   if (f.maxLatencyMs !== undefined && r.latencyMs > f.maxLatencyMs) return false;
   if (f.q) {
-    const q = f.q.toLowerCase();
-    if (!r.url.toLowerCase().includes(q) && !(r.error ?? '').toLowerCase().includes(q)) return false;
+    for (const t of parseSearch(f.q)) {
+      const v = t.value.toLowerCase();
+      const ok = {
+        id: () => logId(r) === t.value || `${r.traceId}-${r.spanId}` === t.value,
+        traceId: () => r.traceId === t.value,
+        requestId: () => (r.requestHeaders?.['x-request-id'] ?? r.requestHeaders?.['x-correlation-id']) === t.value,
+        ip: () => r.clientIp === t.value,
+        clientId: () => r.clientId === t.value,
+        company: () => r.companyId === t.value,
+        token: () => r.tokenName === t.value,
+        text: () => [r.url, r.error, r.requestPayload, r.responsePayload].some((s) => (s ?? '').toLowerCase().includes(v)),
+      }[t.field];
+      if (!ok()) return false;
+    }
   }
   return true;
 }

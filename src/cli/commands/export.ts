@@ -60,7 +60,7 @@ export function registerExportCommand(program: Command): void {
     .addOption(envOption('--method <list>', 'comma-separated methods', 'AUDITSPAN_EXPORT_METHOD'))
     .addOption(envOption('--status <list>', 'comma-separated 2xx…5xx or codes', 'AUDITSPAN_EXPORT_STATUS'))
     .addOption(envOption('--token <name>', 'token name; repeatable', 'AUDITSPAN_EXPORT_TOKEN').argParser(collect))
-    .addOption(envOption('--q <text>', 'text in the URL or error', 'AUDITSPAN_EXPORT_Q'))
+    .addOption(envOption('--q <text>', 'search: words in URL, error and payloads, or traceId:, requestId:, ip:, clientId:, company:, token:, id: (docs/query-api.md)', 'AUDITSPAN_EXPORT_Q'))
     .addOption(envOption('--min-latency-ms <ms>', 'minimum latency', 'AUDITSPAN_EXPORT_MIN_LATENCY_MS'))
     .addOption(envOption('--max-latency-ms <ms>', 'maximum latency', 'AUDITSPAN_EXPORT_MAX_LATENCY_MS'))
     .addOption(envOption('--company <id>', 'only this company', 'AUDITSPAN_EXPORT_COMPANY'))
