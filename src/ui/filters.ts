@@ -16,7 +16,7 @@ export interface FilterCallbacks {
 
 export class FilterBar {
   private current: FilterState = defaultFilters();
-  private facets: Facets = { endpoints: [], tokens: [], methods: [], statuses: [] };
+  private facets: Facets = { endpoints: [], tokens: [], methods: [], statuses: [], services: [] };
   private readonly form = byId<HTMLFormElement>('filters');
   private readonly rangeButtons = [...this.form.querySelectorAll<HTMLButtonElement>('[data-range]')];
   private readonly customBox = byId('custom-range');
