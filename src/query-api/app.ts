@@ -73,8 +73,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
     app.use(express.static(uiDir, { index: 'index.html', maxAge: '1h', setHeaders: (res, path) => {
       if (path.endsWith('index.html')) res.setHeader('Cache-Control', 'no-cache');
     } }));
-    // Permalinks (`/logs/<id>`, the X-Request-Log-Url header) open the UI, which reads the path.
-    app.get(['/', '/logs/:id'], (_req, res) => {
+    // Permalinks (`/logs/<id>`, the X-Request-Log-Url header) and the UI's pages open the UI, which reads the path.
+    app.get(['/', '/logs/:id', '/endpoints', '/views'], (_req, res) => {
       res.setHeader('Cache-Control', 'no-cache');
       res.sendFile(join(uiDir, 'index.html'));
     });
