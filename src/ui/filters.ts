@@ -206,6 +206,8 @@ export class FilterBar {
   }
 
   private debounced(field: string, read: () => Partial<FilterState>): void {
+    // Typing in another field first applies what the previous one had pending.
+    if (this.pendingText && this.pendingField !== field) this.flushText();
     clearTimeout(this.textTimer);
     this.pendingText = read;
     this.pendingField = field;

@@ -50,7 +50,7 @@ class App {
   private endpointsController: AbortController | null = null;
   private viewsController: AbortController | null = null;
   private viewsCursor: string | null = null;
-  private viewsKey = '';
+  private viewsKey: string | null = null;
   private endpointsKey = '';
   private admin = false;
 
@@ -150,7 +150,7 @@ class App {
       // Start over: the next request meets a 401 and asks for a key.
       this.facetsKey = '';
       this.endpointsKey = '';
-      this.viewsKey = '';
+      this.viewsKey = null;
       this.table.showSkeleton();
       this.detail.close();
       this.reload();
@@ -462,7 +462,7 @@ class App {
     if (page !== 'logs' && this.live.on) this.setLive(false);
     // Coming back to a page asks again: a relative window has moved on meanwhile.
     if (page !== 'endpoints') this.endpointsKey = '';
-    if (page !== 'views') this.viewsKey = '';
+    if (page !== 'views') this.viewsKey = null;
     byId<HTMLInputElement>('compare-toggle').checked = this.view?.filters.compare ?? false;
   }
 
@@ -521,7 +521,7 @@ class App {
       status.textContent = n ? `${formatCount(n)} shown${page.nextCursor ? '' : ' — end of the list'}` : '';
     } catch (err) {
       if (isAbort(err) || controller.signal.aborted) return;
-      this.viewsKey = '';
+      this.viewsKey = null;
       status.textContent = '';
       const forbidden = err instanceof ApiError && err.status === 403;
       this.views.showMessage(forbidden ? 'Admin key needed' : 'Could not load the audit', forbidden

@@ -212,7 +212,7 @@ export class LogTable {
       this.timeCell(row),
       h('td', { class: 'c-method' }, h('span', { class: 'method' }, row.method)),
       h('td', { class: 'c-endpoint', title: row.error ? `${row.url}\n${row.error}` : row.url },
-        h('span', { class: 'method m-inline' }, row.method),
+        h('span', { class: 'm-inline' }, row.method),
         h('span', { class: 'endpoint' }, row.endpoint),
         path !== row.endpoint ? h('span', { class: 'url' }, path) : null,
         row.error && row.status >= 400 ? h('span', { class: 'row-error' }, row.error) : null),

@@ -15,6 +15,7 @@ export interface ViewsCallbacks {
 
 export class ViewsPage {
   private rows: ViewRecord[] = [];
+  private loaded = false;
   private zone: TimeZoneMode = 'utc';
 
   constructor(
@@ -35,6 +36,7 @@ export class ViewsPage {
 
   setRows(rows: ViewRecord[], append: boolean): void {
     this.rows = append ? [...this.rows, ...rows] : rows;
+    this.loaded = true;
     this.body.setAttribute('aria-busy', 'false');
     this.render();
   }
@@ -53,6 +55,7 @@ export class ViewsPage {
   }
 
   private render(): void {
+    if (!this.loaded) return;
     if (this.rows.length === 0) {
       this.showMessage('Nothing viewed or exported in this window', 'Views of single logs and exports are recorded as they happen.');
       return;
