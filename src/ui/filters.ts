@@ -44,7 +44,7 @@ export class FilterBar {
     this.status = new MultiSelect(byId('f-status'), {
       allLabel: 'All statuses', name: 'Status', onChange: (status) => this.emit({ status }),
       shortcuts: [{ label: 'All errors (4xx + 5xx)', values: ['4xx', '5xx'] }],
-      short: (v) => (/^\dxx$/.test(v) ? v : v),
+      short: (v) => (/^\dxx$/.test(v) ? v : statusText(Number(v))),
     });
     byId('apply-last').addEventListener('click', () => this.applyLastN());
     this.lastN.addEventListener('keydown', (event) => {
