@@ -7,18 +7,18 @@ import { applyFilter } from './filter';
 import { LEGACY_ID_MAX, META_TABLE, MIGRATION_CONFIG } from './migrations';
 import { claimSqliteFile } from './sqlite-files';
 import { parseLogId } from '../record/log-id';
-import { fromRow, keyFromRow, toRow, withRowValues, type KeyRow, type LogRow } from './rows';
+import { aheadTimestamps, DEFAULT_PARTITION_HOURS, ensurePartitions, HOUR_US, isPartitioned, PartitionCache } from './partitions';
+import { purgeOlderThan } from './retention';
+import { fromRow, keyFromRow, type KeyRow, type LogRow } from './rows';
 import { computeStats } from './stats';
 import { endpointSummary } from './endpoints';
 import { queryViews, viewRow } from './views';
-import type BetterSqlite3 from 'better-sqlite3';
+import { insertBetterSqlite, insertWithKnex } from './writes';
 import type {
   ApiKeyInfo, EndpointFigures, EndpointSummaryOptions, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView, SqliteDriver, Stats,
   StatsOptions, Store, StoredLog, ViewFilter, ViewPage,
 } from './types';
 
-/** Rows per INSERT statement: knex's SQLite multi-row insert fails beyond ~500 (NOTES.md). */
-const ROWS_PER_STATEMENT = 500;
 const FACET_LIMIT = 200;
 /** Facets are the values seen in the newest this-many matching rows. */
 const FACET_ROWS = 50_000;
@@ -49,36 +49,6 @@ export function toStoreError(err: unknown, what: string): StoreError {
   return unavailable ? new StoreUnavailableError(message, { cause: err }) : new StoreError(message, { cause: err });
 }
 
-/** The unique key that makes writes idempotent (migration 004): a replayed span is skipped. */
-const UNIQUE_KEY = ['ts_us', 'span_id', 'trace_id'];
-/** The columns `toRow` fills, in its order (derived from it, so the two cannot drift apart). */
-const ROW_COLUMNS = Object.keys(toRow({} as AuditRecord, 0));
-const INSERT_SQL =
-  `INSERT INTO logs (${ROW_COLUMNS.join(', ')}) VALUES (${ROW_COLUMNS.map(() => '?').join(', ')}) ` +
-  `ON CONFLICT (${UNIQUE_KEY.join(', ')}) DO NOTHING`;
-type PreparedInsert = (records: readonly AuditRecord[], nowMs: number) => number;
-const insertsByConnection = new WeakMap<BetterSqlite3.Database, PreparedInsert>();
-
-/**
- * better-sqlite3's fastest write path (NOTES.md): one prepared single-row statement, run per
- * row inside one transaction with the row's values bound by position; returns the rows
- * inserted (duplicates are ignored).
- */
-function preparedInsert(db: BetterSqlite3.Database): PreparedInsert {
-  let insert = insertsByConnection.get(db);
-  if (!insert) {
-    const statement = db.prepare(INSERT_SQL);
-    const run = statement.run.bind(statement);
-    insert = db.transaction((records: readonly AuditRecord[], nowMs: number) => {
-      let inserted = 0;
-      for (const record of records) inserted += withRowValues(record, nowMs, run).changes;
-      return inserted;
-    });
-    insertsByConnection.set(db, insert);
-  }
-  return insert;
-}
-
 export class SqlStore implements Store {
   readonly dialect: Dialect;
   private readonly knex: Knex;
@@ -87,8 +57,15 @@ export class SqlStore implements Store {
   private readonly releaseFile: () => void;
   /** See legacyIdMax(). */
   private legacyMax: Promise<number | null> | undefined;
+  /** PostgreSQL: partition width in µs; `partitions` is set once migrate() found `logs` partitioned. */
+  private readonly partitionUs: number;
+  private partitions: PartitionCache | undefined;
 
-  constructor(parsed: ParsedDbUrl, poolSize?: number, sqliteDriver: SqliteDriver = 'sqlite3') {
+  constructor(parsed: ParsedDbUrl, poolSize?: number, sqliteDriver: SqliteDriver = 'sqlite3', partitionHours = DEFAULT_PARTITION_HOURS) {
+    if (!Number.isSafeInteger(partitionHours) || partitionHours < 1) {
+      throw new StoreError(`partitionHours: ${partitionHours} is not a positive whole number of hours`);
+    }
+    this.partitionUs = partitionHours * HOUR_US;
     this.dialect = parsed.dialect;
     this.releaseFile = parsed.dialect === 'sqlite' ? claimSqliteFile(parsed.target, sqliteDriver) : () => {};
     this.knex = createKnex(parsed, poolSize, sqliteDriver);
@@ -107,6 +84,21 @@ export class SqlStore implements Store {
   migrate(): Promise<void> {
     return this.run('migrating the database', async () => {
       await this.knex.migrate.latest(MIGRATION_CONFIG);
+      this.partitions = undefined;
+      if (this.dialect === 'postgres' && (await isPartitioned(this.knex))) {
+        this.partitions = new PartitionCache(this.knex, this.partitionUs);
+        await ensurePartitions(this.knex, aheadTimestamps(Date.now(), this.partitionUs), this.partitionUs);
+      }
+    });
+  }
+
+  /**
+   * PostgreSQL: creates the current partition and the next ones where missing (`serve` calls it
+   * hourly; migrate() at start). A no-op elsewhere.
+   */
+  maintainPartitions(nowMs = Date.now()): Promise<void> {
+    return this.run('creating partitions', async () => {
+      if (this.partitions) await ensurePartitions(this.knex, aheadTimestamps(nowMs, this.partitionUs), this.partitionUs);
     });
   }
 
@@ -114,6 +106,7 @@ export class SqlStore implements Store {
   rollbackAll(): Promise<void> {
     return this.run('rolling back migrations', async () => {
       await this.knex.migrate.rollback(MIGRATION_CONFIG, true);
+      this.partitions = undefined;
     });
   }
 
@@ -125,35 +118,8 @@ export class SqlStore implements Store {
 
   insertBatch(records: readonly AuditRecord[]): Promise<InsertResult> {
     if (records.length === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
-    if (this.preparedInserts) {
-      return this.run('writing audit rows', async () => {
-        const conn = (await this.knex.client.acquireConnection()) as BetterSqlite3.Database;
-        try {
-          const inserted = preparedInsert(conn)(records, Date.now());
-          return { inserted, duplicates: records.length - inserted };
-        } finally {
-          await this.knex.client.releaseConnection(conn);
-        }
-      });
-    }
-    return this.run('writing audit rows', () =>
-      this.knex.transaction(async (trx) => {
-        const now = Date.now();
-        let inserted = 0;
-        for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
-          const rows = records.slice(i, i + ROWS_PER_STATEMENT).map((r) => toRow(r, now));
-          if (this.dialect === 'postgres') {
-            const result = await trx('logs').insert(rows).onConflict(UNIQUE_KEY).ignore().returning('id');
-            inserted += result.length;
-          } else {
-            await trx('logs').insert(rows).onConflict(UNIQUE_KEY).ignore();
-            const changes = await trx.raw('select changes() as n');
-            inserted += Number((changes as Array<{ n: number }>)[0].n);
-          }
-        }
-        return { inserted, duplicates: records.length - inserted };
-      }),
-    );
+    if (this.preparedInserts) return this.run('writing audit rows', () => insertBetterSqlite(this.knex, records));
+    return this.run('writing audit rows', () => insertWithKnex(this.knex, this.dialect, this.partitions, records));
   }
 
   listLogs(filter: LogFilter, options: ListOptions): Promise<LogPage> {
@@ -267,19 +233,11 @@ export class SqlStore implements Store {
   }
 
   purgeOlderThan(cutoffMs: number, options: { batchSize?: number } = {}): Promise<number> {
-    const batch = options.batchSize ?? 5000;
-    const cutoffUs = Math.floor(cutoffMs * 1000);
     return this.run('purging old logs', async () => {
-      let total = 0;
-      for (;;) {
-        // Small batches by primary key keep each write transaction short, so
-        // concurrent inserts wait milliseconds, not the whole purge.
-        const ids = this.knex('logs').select('id').where('ts_us', '<', cutoffUs).orderBy('ts_us').limit(batch);
-        const deleted = Number(await this.knex('logs').whereIn('id', ids).del());
-        total += deleted;
-        if (deleted < batch) return total;
-        await new Promise((r) => setImmediate(r));
-      }
+      const removed = await purgeOlderThan(this.knex, this.dialect, Math.floor(cutoffMs * 1000), options.batchSize ?? 5000);
+      // A dropped partition is no longer there to write into.
+      this.partitions?.forget();
+      return removed;
     });
   }
 
