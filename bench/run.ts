@@ -16,6 +16,8 @@ const BENCHES: Record<string, () => Bench> = {
   overhead: () => require('./overhead') as Bench,
   ingest: () => require('./ingest') as Bench,
   query: () => require('./query') as Bench,
+  'sqlite-durability': () => require('./sqlite-durability') as Bench,
+  'receiver-memory': () => require('./receiver-memory') as Bench,
   partitions: () => require('./partitions') as Bench,
 };
 
