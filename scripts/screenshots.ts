@@ -1,5 +1,6 @@
 /**
- * Regenerates docs/screenshots/logs.png and docs/screenshots/detail.png: builds the UI, seeds a
+ * Regenerates docs/screenshots/logs.png, detail.png, endpoints.png and phone.png (390 px wide):
+ * builds the UI, seeds a
  * temp SQLite store with the demo's realistic traffic through the real OTLP receiver (so the
  * rows are mapped and redacted exactly as in `auditspan demo`), serves it with the real query
  * API and photographs it in headless Chromium at 1440×900.
@@ -49,6 +50,21 @@ async function main(): Promise<void> {
     await page.mouse.move(0, 0);
     await page.waitForTimeout(200);
     await page.screenshot({ path: join(outDir, `detail${suffix}.png`) });
+
+    // The endpoints overview, compared with the previous 12 hours.
+    await page.goto(`${server.base}/endpoints?range=12h`);
+    await page.waitForSelector('tr.ep-row');
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: join(outDir, `endpoints${suffix}.png`) });
+
+    // A phone, 390 px wide, with the charts hidden (Hide charts) so that the list shows.
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, colorScheme: dark ? 'dark' : 'light', deviceScaleFactor: 2 });
+    await phone.addInitScript(() => localStorage.setItem('auditspan.charts', 'hidden'));
+    await phone.goto(`${server.base}/?status=4xx,5xx`);
+    await phone.waitForSelector('tr.log-row');
+    await phone.waitForTimeout(300);
+    await phone.screenshot({ path: join(outDir, `phone${suffix}.png`), fullPage: false });
+    await phone.close();
     if (problems.length) console.warn(`browser reported:\n${problems.join('\n')}`);
     console.log(`screenshots written to ${outDir}`);
   } finally {

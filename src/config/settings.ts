@@ -67,8 +67,7 @@ export const SETTINGS = {
   },
   traceUrlTemplate: {
     env: 'AUDITSPAN_TRACE_URL_TEMPLATE', flag: 'trace-url-template', kind: 'string',
-    default: 'http://localhost:16686/trace/{traceId}',
-    description: 'Link from a log to its trace in Jaeger or Grafana; {traceId} and {spanId} are substituted.',
+    description: 'Link from a log to its trace in Jaeger or Grafana, e.g. http://localhost:16686/trace/{traceId}; {traceId} and {spanId} are substituted. Unset: no trace link.',
     usedBy: ['serve'],
   },
   maxPayloadBytes: {

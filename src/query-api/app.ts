@@ -101,8 +101,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
     app.use(express.static(uiDir, { index: 'index.html', maxAge: '1h', setHeaders: (res, path) => {
       if (path.endsWith('index.html')) res.setHeader('Cache-Control', 'no-cache');
     } }));
-    // Permalinks (`/logs/<id>`, the X-Request-Log-Url header) open the UI, which reads the path.
-    app.get(['/', '/logs/:id', '/view'], (_req, res) => {
+    // Permalinks (`/logs/<id>`, the X-Request-Log-Url header), customer view links (`/view`) and the UI's pages open the UI, which reads the path.
+    app.get(['/', '/logs/:id', '/view', '/endpoints', '/views'], (_req, res) => {
       res.setHeader('Cache-Control', 'no-cache');
       res.sendFile(join(uiDir, 'index.html'));
     });

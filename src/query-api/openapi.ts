@@ -8,6 +8,7 @@ const filterParams = [
   { name: 'method', in: 'query', description: 'Comma-separated HTTP methods.', schema: { type: 'string', examples: ['GET,POST'] } },
   { name: 'status', in: 'query', description: 'Comma-separated status classes (2xx…5xx) or exact codes.', schema: { type: 'string', examples: ['5xx,429'] } },
   { name: 'token', in: 'query', description: 'API token name; repeatable.', schema: { type: 'array', items: { type: 'string' } }, explode: true },
+  { name: 'service', in: 'query', description: 'Service name (resource `service.name`); repeatable.', schema: { type: 'array', items: { type: 'string' } }, explode: true },
   {
     name: 'q', in: 'query',
     description:
@@ -19,6 +20,15 @@ const filterParams = [
   { name: 'minLatencyMs', in: 'query', schema: { type: 'number', minimum: 0 } },
   { name: 'maxLatencyMs', in: 'query', schema: { type: 'number', minimum: 0 } },
   { name: 'company', in: 'query', description: 'Admin keys only: narrow to one company. Ignored for viewer keys (always their own).', schema: { type: 'string' } },
+];
+
+const viewParams: Array<Record<string, unknown>> = [
+  { name: 'from', in: 'query', description: 'Inclusive start of the view time: ISO 8601 or epoch milliseconds.', schema: { type: 'string' } },
+  { name: 'to', in: 'query', description: 'Exclusive end.', schema: { type: 'string' } },
+  { name: 'key', in: 'query', description: 'Key name; repeatable.', schema: { type: 'array', items: { type: 'string' } }, explode: true },
+  { name: 'company', in: 'query', description: 'Company of the key that viewed.', schema: { type: 'string' } },
+  { name: 'kind', in: 'query', description: '`view`, `export` or both, comma-separated.', schema: { type: 'string' } },
+  { name: 'log', in: 'query', description: 'Views of this log id only.', schema: { type: 'string' } },
 ];
 
 const summaryProps = {
@@ -75,10 +85,51 @@ export const SCHEMAS = {
     },
   },
   Facets: {
-    type: 'object', required: ['endpoints', 'tokens', 'methods', 'statuses'],
+    type: 'object', required: ['endpoints', 'tokens', 'methods', 'statuses', 'services'],
     properties: {
       endpoints: { type: 'array', items: { type: 'string' } }, tokens: { type: 'array', items: { type: 'string' } },
       methods: { type: 'array', items: { type: 'string' } }, statuses: { type: 'array', items: { type: 'integer' } },
+      services: { type: 'array', items: { type: 'string' } },
+    },
+  },
+  EndpointList: {
+    type: 'object', required: ['data', 'window'],
+    properties: {
+      data: {
+        type: 'array',
+        items: {
+          type: 'object', required: ['endpoint', 'method', 'count', 'errorRate', 'p50', 'p95', 'p99', 'lastSeen', 'previous'],
+          properties: {
+            endpoint: { type: 'string' }, method: { type: 'string' }, count: { type: 'integer' }, errorRate: { type: 'number' },
+            p50: nullable('number'), p95: nullable('number'), p99: nullable('number'), lastSeen: { type: 'string', format: 'date-time' },
+            previous: {
+              type: ['object', 'null'], required: ['count', 'errorRate', 'p95'],
+              properties: { count: { type: 'integer' }, errorRate: nullable('number'), p95: nullable('number') },
+            },
+            sparkline: { type: 'array', items: { type: 'integer' }, description: 'Requests per equal slice of the window, oldest first (only with `from`)' },
+          },
+        },
+      },
+      window: {
+        type: ['object', 'null'], required: ['from', 'to', 'previousFrom'],
+        properties: { from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' }, previousFrom: { type: 'string', format: 'date-time' } },
+      },
+    },
+  },
+  ViewPage: {
+    type: 'object', required: ['data', 'nextCursor'],
+    properties: {
+      data: {
+        type: 'array',
+        items: {
+          type: 'object', required: ['id', 'kind', 'logId', 'keyName', 'companyId', 'filters', 'viewedAt'],
+          properties: {
+            id: { type: 'integer' }, kind: { type: 'string', enum: ['view', 'export'] }, logId: nullable('string'), keyName: { type: 'string' },
+            companyId: nullable('string'), filters: nullable('string'), viewedAt: { type: 'string', format: 'date-time' },
+          },
+        },
+      },
+      nextCursor: nullable('string'),
     },
   },
   Whoami: { type: 'object', required: ['name', 'companyId', 'admin'], properties: { name: { type: 'string' }, companyId: nullable('string'), admin: { type: 'boolean' } } },
@@ -135,6 +186,27 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: 'Every matching log, streamed',
           parameters: [...filterParams, { name: 'format', in: 'query', schema: { type: 'string', enum: ['csv', 'ndjson'], default: 'ndjson' } }],
           responses: { 200: { description: 'CSV or NDJSON of LogDetail rows', content: { 'text/csv': {}, 'application/x-ndjson': {} } }, ...errors },
+        },
+      },
+      '/api/endpoints': {
+        get: {
+          summary: 'Per endpoint and method: requests, error rate, p50/p95/p99, last seen, sparkline, and the previous window of the same length',
+          parameters: [...filterParams, { name: 'sparkline', in: 'query', description: 'Sparkline slices per row (0–120, default 24; needs `from`)', schema: { type: 'integer', minimum: 0, maximum: 120 } }],
+          responses: { 200: { description: 'Endpoints, busiest first', ...json('EndpointList') }, ...errors },
+        },
+      },
+      '/api/views': {
+        get: {
+          summary: 'Admin keys only: who viewed which log or exported which filters, newest first',
+          parameters: viewParams.concat([{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } }, { name: 'cursor', in: 'query', description: '`nextCursor` of the previous page', schema: { type: 'string' } }]),
+          responses: { 200: { description: 'A page of views and exports', ...json('ViewPage') }, 403: { description: 'Not an admin key', ...json('Error') }, ...errors },
+        },
+      },
+      '/api/views/export': {
+        get: {
+          summary: 'Admin keys only: every matching view and export, streamed',
+          parameters: viewParams.concat([{ name: 'format', in: 'query', schema: { type: 'string', enum: ['csv', 'ndjson'], default: 'ndjson' } }]),
+          responses: { 200: { description: 'CSV or NDJSON of view records', content: { 'text/csv': {}, 'application/x-ndjson': {} } }, 403: { description: 'Not an admin key', ...json('Error') }, ...errors },
         },
       },
       '/api/whoami': { get: { summary: 'The key in use and its scope', responses: { 200: { description: 'Principal', ...json('Whoami') }, ...errors } } },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InvalidSearchError } from '../store/errors';
 import { parseSearch } from '../store/search';
-import type { LogFilter } from '../store/types';
+import type { LogFilter, ViewFilter } from '../store/types';
 import { ApiError } from './errors';
 
 /** Query values as Express parses them: a string, or an array for repeated keys. */
@@ -105,10 +105,30 @@ const filterShape = {
   method: methods.optional(),
   status: statuses.optional(),
   token: strings(256).optional(),
+  service: strings(256).optional(),
   q: search.optional(),
   minLatencyMs: number(0, 1e9).optional(),
   maxLatencyMs: number(0, 1e9).optional(),
   company: single(256).optional(),
+};
+
+const kinds = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
+  const list = commaList(v).map((k) => k.toLowerCase());
+  if (list.length === 0 || list.some((k) => k !== 'view' && k !== 'export')) {
+    ctx.addIssue({ code: 'custom', message: 'must be view, export or both (view,export)' });
+    return z.NEVER;
+  }
+  return list as Array<'view' | 'export'>;
+});
+
+/** Filters of `GET /api/views` (the audit of the audit log). */
+const viewShape = {
+  from: instant.optional(),
+  to: instant.optional(),
+  key: strings(100).optional(),
+  company: single(256).optional(),
+  kind: kinds.optional(),
+  log: single(64).optional(),
 };
 
 export const schemas = {
@@ -116,6 +136,9 @@ export const schemas = {
   stats: z.strictObject({ ...filterShape, bucket: bucket.optional() }),
   facets: z.strictObject(filterShape),
   export: z.strictObject({ ...filterShape, format: z.enum(['csv', 'ndjson'], { message: 'must be csv or ndjson' }).optional() }),
+  endpoints: z.strictObject({ ...filterShape, sparkline: number(0, 120, true).optional() }),
+  views: z.strictObject({ ...viewShape, limit: number(1, 500, true).optional(), cursor: single(100).optional() }),
+  viewsExport: z.strictObject({ ...viewShape, format: z.enum(['csv', 'ndjson'], { message: 'must be csv or ndjson' }).optional() }),
 };
 
 export const FILTER_PARAMS = Object.keys(filterShape);
@@ -148,8 +171,22 @@ export function toFilter(p: Partial<Parsed<'facets'>>): LogFilter {
     if (p.status.codes.length) f.statusCodes = p.status.codes;
   }
   if (p.token?.length) f.tokens = p.token;
+  if (p.service?.length) f.services = p.service;
   if (p.q !== undefined && p.q !== '') f.q = p.q;
   if (p.minLatencyMs !== undefined) f.minLatencyMs = p.minLatencyMs;
   if (p.maxLatencyMs !== undefined) f.maxLatencyMs = p.maxLatencyMs;
+  return f;
+}
+
+/** The store filter of validated `/api/views` parameters. */
+export function toViewFilter(p: Partial<Parsed<'views'>>): ViewFilter {
+  const f: ViewFilter = {};
+  if (p.from !== undefined) f.from = p.from;
+  if (p.to !== undefined) f.to = p.to;
+  if (p.from !== undefined && p.to !== undefined && p.from >= p.to) throw new ApiError(400, 'invalid_parameter', 'to: must be after from', 'to');
+  if (p.key?.length) f.keyNames = p.key;
+  if (p.company !== undefined) f.companyId = p.company;
+  if (p.kind?.length) f.kinds = p.kind;
+  if (p.log !== undefined && p.log !== '') f.logId = p.log;
   return f;
 }

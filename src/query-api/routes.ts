@@ -1,9 +1,45 @@
 import { Router, type Request, type Response } from 'express';
-import type { LogFilter, Store } from '../store/types';
+import type { LogFilter, Store, ViewRecord } from '../store/types';
 import { ApiError } from './errors';
 import { openApiDocument } from './openapi';
-import { parseQuery, toFilter } from './params';
-import { csvHeader, csvRow, ndjsonRow, toDetail, toSummary } from './serialize';
+import { parseQuery, toFilter, toViewFilter } from './params';
+import { csvCell, csvHeader, csvRow, ndjsonRow, toDetail, toSummary } from './serialize';
+import { summarizeEndpoints } from './endpoints';
+
+/** Default number of sparkline slices per endpoint row. */
+const SPARKLINE_SLICES = 24;
+const VIEW_CSV_COLUMNS: ReadonlyArray<keyof ViewRecord> = ['viewedAt', 'kind', 'keyName', 'companyId', 'logId', 'filters', 'id'];
+
+/** The query string as the client sent it, for the audit of exports (capped). */
+function rawQuery(req: Request): string {
+  const i = req.originalUrl.indexOf('?');
+  return i < 0 ? '' : req.originalUrl.slice(i + 1, i + 1 + 2000);
+}
+
+function requireAdmin(req: Request): void {
+  if (!req.principal?.admin) throw new ApiError(403, 'forbidden', 'this route needs an admin key: viewer keys cannot read who viewed what');
+}
+
+/** Streams `rows` to `res` (constant memory; a slow client pauses, a client that leaves ends it). */
+async function streamRows<T>(res: Response, rows: AsyncIterable<T>, write: (row: T) => string, head = ''): Promise<void> {
+  let gone = false;
+  res.on('close', () => {
+    gone = true;
+  });
+  if (head) res.write(head);
+  for await (const row of rows) {
+    if (gone) break;
+    if (!res.write(write(row))) await drained(res);
+  }
+  if (!gone) res.end();
+}
+
+function startDownload(res: Response, name: string, csv: boolean): void {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  res.setHeader('Content-Type', csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
+  res.setHeader('Content-Disposition', `attachment; filename="${name}-${stamp}.${csv ? 'csv' : 'ndjson'}"`);
+  res.setHeader('Cache-Control', 'no-store');
+}
 
 /** Resolves when the response can take more, or is gone. */
 function drained(res: Response): Promise<void> {
@@ -83,22 +119,41 @@ export function apiRouter(options: ApiRouterOptions): Router {
     const q = parseQuery('export', req.query);
     const filter = scoped(req, toFilter(q), q.company);
     const csv = q.format === 'csv';
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    res.setHeader('Content-Type', csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
-    res.setHeader('Content-Disposition', `attachment; filename="auditspan-${stamp}.${csv ? 'csv' : 'ndjson'}"`);
-    res.setHeader('Cache-Control', 'no-store');
-    let gone = false;
-    res.on('close', () => {
-      gone = true;
-    });
-    if (csv) res.write(csvHeader());
-    // Constant memory: pages come from the store as they are needed; a slow
-    // client pauses the loop (drain) and a client that leaves ends it.
-    for await (const log of store.exportLogs(filter)) {
-      if (gone) break;
-      if (!res.write(csv ? csvRow(log) : ndjsonRow(log))) await drained(res);
+    const p = req.principal;
+    // Exports are audited like views: who took which filters out, and when.
+    await store.recordView({ logId: null, kind: 'export', filters: rawQuery(req), keyName: p?.name ?? 'unknown', companyId: p?.companyId ?? null });
+    startDownload(res, 'auditspan', csv);
+    await streamRows(res, store.exportLogs(filter), csv ? csvRow : ndjsonRow, csv ? csvHeader() : '');
+  });
+
+  router.get('/endpoints', async (req, res) => {
+    const q = parseQuery('endpoints', req.query);
+    res.json(await summarizeEndpoints(store, scoped(req, toFilter(q), q.company), { sparkBuckets: q.sparkline ?? SPARKLINE_SLICES }));
+  });
+
+  router.get('/views', async (req, res) => {
+    requireAdmin(req);
+    const q = parseQuery('views', req.query);
+    res.json(await store.queryViews(toViewFilter(q), { limit: q.limit ?? 50, cursor: q.cursor }));
+  });
+
+  router.get('/views/export', async (req, res) => {
+    requireAdmin(req);
+    const q = parseQuery('viewsExport', req.query);
+    const filter = toViewFilter(q);
+    const csv = q.format === 'csv';
+    async function* all(): AsyncIterable<ViewRecord> {
+      let cursor: string | undefined;
+      do {
+        const page = await store.queryViews(filter, { limit: 500, cursor });
+        yield* page.data;
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
     }
-    if (!gone) res.end();
+    startDownload(res, 'auditspan-views', csv);
+    await streamRows(res, all(),
+      csv ? (v) => `${VIEW_CSV_COLUMNS.map((c) => csvCell(v[c])).join(',')}\r\n` : (v) => `${JSON.stringify(v)}\n`,
+      csv ? `${VIEW_CSV_COLUMNS.join(',')}\r\n` : '');
   });
 
   router.use((_req, _res) => {

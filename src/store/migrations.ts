@@ -204,6 +204,28 @@ const MIGRATIONS: Migration[] = [
       await dropSearchIndexes(knex, dialectOf(knex));
     },
   },
+  {
+    // The audit of the audit log records exports too (kind 'export', its filters, no log id)
+    // and is read newest first by time (GET /api/views).
+    name: '009_view_kinds',
+    async up(knex) {
+      await knex.schema.alterTable('log_views', (t) => {
+        t.string('kind', 16).notNullable().defaultTo('view');
+        t.text('filters').nullable();
+      });
+      await knex.schema.alterTable('log_views', (t) => t.string('log_id', 64).nullable().alter());
+      await knex.schema.alterTable('log_views', (t) => t.index(['viewed_at', 'id'], 'log_views_time'));
+    },
+    async down(knex) {
+      await knex('log_views').whereNull('log_id').del();
+      await knex.schema.alterTable('log_views', (t) => t.dropIndex([], 'log_views_time'));
+      await knex.schema.alterTable('log_views', (t) => t.string('log_id', 64).notNullable().alter());
+      await knex.schema.alterTable('log_views', (t) => {
+        t.dropColumn('filters');
+        t.dropColumn('kind');
+      });
+    },
+  },
 ];
 
 /** The legacy id bound of migration 004, or null when the database had no rows then. */

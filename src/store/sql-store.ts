@@ -13,9 +13,12 @@ import { aheadTimestamps, DEFAULT_PARTITION_HOURS, ensurePartitions, HOUR_US, is
 import { purgeOlderThan } from './retention';
 import { fromRow, keyFromRow, type KeyRow, type LogRow } from './rows';
 import { computeStats } from './stats';
+import { endpointSummary } from './endpoints';
+import { queryViews, viewRow } from './views';
 import { insertBetterSqlite, insertWithKnex } from './writes';
 import type {
-  ApiKeyInfo, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView, SqliteDriver, SqliteSynchronous, Stats, StatsOptions, Store, StoredLog,
+  ApiKeyInfo, EndpointFigures, EndpointSummaryOptions, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView, SqliteDriver,
+  SqliteSynchronous, Stats, StatsOptions, Store, StoredLog, ViewFilter, ViewPage,
 } from './types';
 
 const FACET_LIMIT = 200;
@@ -207,14 +210,14 @@ export class SqlStore implements Store {
       // each column in JS.
       const recent = this.knex('logs')
         .modify(where)
-        .select({ e: 'endpoint', t: 'token_name', m: 'method', s: 'status' })
+        .select({ e: 'endpoint', t: 'token_name', m: 'method', s: 'status', v: 'service' })
         .orderBy([{ column: 'ts_us', order: 'desc' }, { column: 'id', order: 'desc' }])
         .limit(FACET_ROWS)
         .as('recent');
       const groups = (await this.knex.from(recent)
-        .select('e', 't', 'm', 's')
+        .select('e', 't', 'm', 's', 'v')
         .count('* as n')
-        .groupBy('e', 't', 'm', 's')) as Array<Record<string, unknown>>;
+        .groupBy('e', 't', 'm', 's', 'v')) as Array<Record<string, unknown>>;
       const top = (key: string): unknown[] => {
         const counts = new Map<unknown, number>();
         for (const g of groups) if (g[key] !== null) counts.set(g[key], (counts.get(g[key]) ?? 0) + Number(g.n));
@@ -229,8 +232,13 @@ export class SqlStore implements Store {
         tokens: (tokens as string[]).sort(),
         methods: (methods as string[]).sort(),
         statuses: (statuses as Array<number | string>).map(Number).sort((a, b) => a - b),
+        services: (top('v') as string[]).sort(),
       };
     });
+  }
+
+  endpointSummary(filter: LogFilter, options: EndpointSummaryOptions = {}): Promise<EndpointFigures[]> {
+    return this.run('summarising endpoints', () => endpointSummary(this.knex, this.dialect, filter, options));
   }
 
   async *exportLogs(filter: LogFilter): AsyncIterable<StoredLog> {
@@ -324,19 +332,25 @@ export class SqlStore implements Store {
 
   recordView(view: LogView): Promise<void> {
     return this.run('recording a log view', async () => {
-      await this.knex('log_views').insert({ log_id: view.logId, key_name: view.keyName, company_id: view.companyId, viewed_at: Date.now() });
+      await this.knex('log_views').insert(viewRow(view, Date.now()));
     });
   }
 
   listViews(logId: string): Promise<Array<LogView & { viewedAt: string }>> {
     return this.run('listing log views', async () =>
       (await this.knex('log_views').where('log_id', logId).orderBy('id')).map((r) => ({
-        logId: r.log_id as string,
+        logId: (r.log_id as string | null) ?? null,
+        kind: (r.kind as LogView['kind']) ?? 'view',
+        filters: (r.filters as string | null) ?? null,
         keyName: r.key_name as string,
         companyId: (r.company_id as string | null) ?? null,
         viewedAt: new Date(Number(r.viewed_at)).toISOString(),
       })),
     );
+  }
+
+  queryViews(filter: ViewFilter, options: ListOptions): Promise<ViewPage> {
+    return this.run('listing views', () => queryViews(this.knex, filter, options));
   }
 
   /** Runs EXPLAIN for the first page of a filter (benchmarks and docs/storage.md). */

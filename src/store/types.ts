@@ -22,6 +22,8 @@ export interface LogFilter {
   /** Exact status codes; OR-ed with `statusClasses`. */
   statusCodes?: number[];
   tokens?: string[];
+  /** Resource `service.name` values (a collector may feed many services into one store). */
+  services?: string[];
   /** Case-insensitive substring of the URL or the error message. */
   q?: string;
   minLatencyMs?: number;
@@ -73,6 +75,29 @@ export interface Facets {
   tokens: string[];
   methods: string[];
   statuses: number[];
+  /** Services seen (resource `service.name`). */
+  services: string[];
+}
+
+/** One endpoint's figures over one window (`GET /api/endpoints`; src/store/endpoints.ts). */
+export interface EndpointFigures {
+  endpoint: string;
+  method: string;
+  count: number;
+  /** Share of 4xx and 5xx responses, 0..1. */
+  errorRate: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  /** ISO 8601 UTC time of the newest matching request. */
+  lastSeen: string;
+  /** Requests per equal slice of the window, oldest first (only when asked for and the window is bounded). */
+  sparkline?: number[];
+}
+
+export interface EndpointSummaryOptions {
+  /** Split the window [filter.from, filter.to) into this many slices and count each (sparklines). */
+  sparkBuckets?: number;
 }
 
 export interface ApiKeyInfo {
@@ -91,10 +116,43 @@ export interface InsertResult {
   duplicates: number;
 }
 
+export type ViewKind = 'view' | 'export';
+
 export interface LogView {
-  logId: string;
+  /** The log opened; null for an export. */
+  logId: string | null;
   keyName: string;
   companyId: string | null;
+  /** Default `view`. */
+  kind?: ViewKind;
+  /** For an export: its filters as a query string (`status=5xx&format=csv`). */
+  filters?: string | null;
+}
+
+export interface ViewRecord {
+  id: number;
+  kind: ViewKind;
+  logId: string | null;
+  keyName: string;
+  companyId: string | null;
+  filters: string | null;
+  viewedAt: string;
+}
+
+/** Filters of the audit of the audit log (`GET /api/views`). */
+export interface ViewFilter {
+  from?: number;
+  to?: number;
+  keyNames?: string[];
+  /** Company of the key that viewed (null matches admin keys). */
+  companyId?: string;
+  kinds?: ViewKind[];
+  logId?: string;
+}
+
+export interface ViewPage {
+  data: ViewRecord[];
+  nextCursor: string | null;
 }
 
 /**
@@ -114,6 +172,11 @@ export interface Store {
   getLog(id: string, companyId?: string): Promise<StoredLog>;
   stats(filter: LogFilter, options?: StatsOptions): Promise<Stats>;
   facets(filter: LogFilter): Promise<Facets>;
+  /**
+   * Per endpoint and method over the filter's window: count, error rate, p50/p95/p99, last
+   * seen; busiest first. One window only: the API asks again for the previous one.
+   */
+  endpointSummary(filter: LogFilter, options?: EndpointSummaryOptions): Promise<EndpointFigures[]>;
   /** Every matching row newest first, fetched in pages: constant memory. */
   exportLogs(filter: LogFilter): AsyncIterable<StoredLog>;
   /** Deletes rows older than `cutoffMs` in batches; returns the number deleted. */
@@ -133,6 +196,8 @@ export interface Store {
   serverSecret(name: string, options?: { rotate?: boolean }): Promise<string>;
   recordView(view: LogView): Promise<void>;
   listViews(logId: string): Promise<Array<LogView & { viewedAt: string }>>;
+  /** Views and exports, newest first, keyset-paginated. */
+  queryViews(filter: ViewFilter, options: ListOptions): Promise<ViewPage>;
 
   close(): Promise<void>;
 }

@@ -4,7 +4,10 @@
  * session), types the responses, and turns a 401 into a key prompt followed by
  * a retry, shared between requests that fail at the same time.
  */
-import type { ApiErrorBody, Facets, LogDetail, LogList, Stats, UiConfig, WhoAmI } from './types';
+import type { ApiErrorBody, EndpointList, Facets, LogDetail, LogList, Stats, UiConfig, ViewPage, WhoAmI } from './types';
+
+/** What a person reads when the server cannot be reached at all (fetch's "Failed to fetch"). */
+export const UNREACHABLE_MESSAGE = 'The auditspan server did not answer. It may be stopped or restarting, or your network is down. Retry in a moment.';
 
 export const KEY_STORAGE = 'auditspan.key';
 
@@ -79,6 +82,38 @@ export class ApiClient {
     return this.get<Facets>(`/api/facets?${params}`, signal);
   }
 
+  endpoints(params: URLSearchParams, signal?: AbortSignal): Promise<EndpointList> {
+    return this.get<EndpointList>(`/api/endpoints?${params}`, signal);
+  }
+
+  views(params: URLSearchParams, opts: { cursor?: string | null; limit?: number; signal?: AbortSignal } = {}): Promise<ViewPage> {
+    const p = new URLSearchParams(params);
+    if (opts.cursor) p.set('cursor', opts.cursor);
+    if (opts.limit) p.set('limit', String(opts.limit));
+    return this.get<ViewPage>(`/api/views?${p}`, opts.signal);
+  }
+
+  /**
+   * Downloads an export (`/api/export?…` or `/api/views/export?…`) with the key in the
+   * Authorization header, which a plain link cannot carry: the response is read as a blob and
+   * saved through a temporary object URL, under the file name the server suggests.
+   */
+  async download(path: string, signal?: AbortSignal): Promise<{ name: string; bytes: number }> {
+    const res = await this.request(path, signal, '*/*');
+    const disposition = res.headers.get('content-disposition') ?? '';
+    const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? 'auditspan-export';
+    const blob = await res.blob();
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    return { name, bytes: blob.size };
+  }
+
   whoami(signal?: AbortSignal): Promise<WhoAmI> {
     return this.get<WhoAmI>('/api/whoami', signal);
   }
@@ -88,11 +123,23 @@ export class ApiClient {
   }
 
   private async get<T>(path: string, signal?: AbortSignal): Promise<T> {
+    const res = await this.request(path, signal, 'application/json');
+    return (await res.json()) as T;
+  }
+
+  /** A successful response for `path`, after asking for a key on 401; throws ApiError otherwise. */
+  private async request(path: string, signal: AbortSignal | undefined, accept: string): Promise<Response> {
     for (;;) {
       const key = this.key();
-      const headers: Record<string, string> = { accept: 'application/json' };
+      const headers: Record<string, string> = { accept };
       if (key) headers.authorization = `Bearer ${key}`;
-      const res = await this.fetchImpl(`${this.baseUrl}${path}`, { headers, signal, credentials: 'omit' });
+      let res: Response;
+      try {
+        res = await this.fetchImpl(`${this.baseUrl}${path}`, { headers, signal, credentials: 'omit' });
+      } catch (err) {
+        if (isAbort(err)) throw err;
+        throw new ApiError(0, 'unreachable', UNREACHABLE_MESSAGE);
+      }
       if (res.status === 401) {
         await res.body?.cancel().catch(() => undefined);
         // Another request may already have obtained a new key: retry with it first.
@@ -102,7 +149,7 @@ export class ApiClient {
         continue;
       }
       if (!res.ok) throw await toApiError(res);
-      return (await res.json()) as T;
+      return res;
     }
   }
 

@@ -2,7 +2,7 @@
 import { ApiError, isAbort, type ApiClient } from './api';
 import { copyText, flashButton } from './clipboard';
 import { h, replaceChildren, type Child } from './dom';
-import { buildCurl, formatLatency, formatTimeFull, prettyPayload, statusTone, traceLink, type TimeZoneMode } from './format';
+import { buildCurl, formatLatency, formatTimeFull, prettyPayload, reasonPhrase, statusText, statusTone, traceLink, type TimeZoneMode } from './format';
 import type { LogDetail } from './types';
 
 export interface DetailCallbacks {
@@ -85,15 +85,16 @@ export class DetailPanel {
     close.addEventListener('click', () => this.callbacks.onClose());
     const title = log
       ? h('h2', { class: 'detail-title', id: 'detail-title' },
-        h('span', { class: `badge tone-${statusTone(log.status)}` }, log.status),
+        h('span', { class: `badge tone-${statusTone(log.status)}`, title: statusText(log.status) }, log.status),
         h('span', { class: 'method' }, log.method),
         h('span', { class: 'endpoint' }, log.endpoint))
       : h('h2', { class: 'detail-title', id: 'detail-title' }, h('span', { class: 'skel w-endpoint' }));
     const head = h('div', { class: 'detail-head' }, h('div', { class: 'detail-top' }, title, close));
     if (!log) return head;
 
-    head.appendChild(h('p', { class: 'detail-sub' }, `${formatTimeFull(log.timestamp, this.zone)} · ${formatLatency(log.latencyMs)}`));
-    const curl = h('button', { type: 'button', class: 'btn btn-sm', 'data-action': 'copy-curl', title: 'Secrets were redacted before storage; the Authorization header is never included' }, 'Copy as cURL');
+    const reason = reasonPhrase(log.status);
+    head.appendChild(h('p', { class: 'detail-sub' }, `${reason ? `${reason} · ` : ''}${formatTimeFull(log.timestamp, this.zone)} · ${formatLatency(log.latencyMs)}`));
+    const curl = h('button', { type: 'button', class: 'btn btn-sm', 'data-action': 'copy-curl', title: 'Secrets were redacted before storage: set API_KEY in your shell, the command sends it as a Bearer token; trace headers are left out' }, 'Copy as cURL');
     curl.addEventListener('click', async () => flashButton(curl, await copyText(buildCurl(log))));
     const link = h('button', { type: 'button', class: 'btn btn-sm', 'data-action': 'copy-link' }, 'Copy link');
     link.addEventListener('click', async () => flashButton(link, await copyText(this.callbacks.permalink(id))));
@@ -112,17 +113,22 @@ export class DetailPanel {
     const bodyKept = log.status >= 400;
 
     const sections: Child[] = [
+      // What people open a request for comes first (error, payloads): in view without scrolling.
+      log.error ? section('Error', h('p', { class: 'error-box', 'data-field': 'error' }, log.error)) : null,
+      payloadSection('Request payload', 'requestPayload', log.requestPayload, log.truncated, 'No request body.'),
+      !bodyKept
+        ? section('Response payload', h('p', { class: 'note', 'data-field': 'responsePayload' }, 'Not stored: response payloads are kept for failures only (status 400 and above).'))
+        : payloadSection('Response payload', 'responsePayload', log.responsePayload, log.truncated, 'No response body recorded.'),
       section('Request', kv([
         ['URL', 'url', log.url, 'mono'],
         ['Method', 'method', log.method, 'mono'],
         ['Endpoint', 'endpoint', log.endpoint, 'mono'],
-        ['Status', 'status', h('span', { class: `badge tone-${statusTone(log.status)}` }, log.status)],
+        ['Status', 'status', h('span', { class: `badge tone-${statusTone(log.status)}` }, statusText(log.status))],
         ['Latency', 'latencyMs', `${formatLatency(log.latencyMs)} (${log.latencyMs} ms)`],
         ['Time', 'timestamp', time(log.timestamp)],
         ['Token', 'tokenName', log.tokenName],
         ['Service', 'service', log.service],
       ])),
-      log.error ? section('Error', h('p', { class: 'error-box', 'data-field': 'error' }, log.error)) : null,
       section('Client', kv([
         ['Client IP', 'clientIp', log.clientIp, 'mono'],
         ['User agent', 'userAgent', log.userAgent, 'mono'],
@@ -132,10 +138,6 @@ export class DetailPanel {
       section('Request headers', log.requestHeaders && Object.keys(log.requestHeaders).length
         ? kv(Object.entries(log.requestHeaders).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, `header:${k}`, v, 'mono'] as Row), 'requestHeaders')
         : h('p', { class: 'note', 'data-field': 'requestHeaders' }, 'No headers recorded.')),
-      payloadSection('Request payload', 'requestPayload', log.requestPayload, log.truncated, 'No request body.'),
-      !bodyKept
-        ? section('Response payload', h('p', { class: 'note', 'data-field': 'responsePayload' }, 'Not stored: response payloads are kept for failures only (status 400 and above).'))
-        : payloadSection('Response payload', 'responsePayload', log.responsePayload, log.truncated, 'No response body recorded.'),
       section('Trace', kv([
         ['Trace id', 'traceId', trace ? h('a', { href: trace, target: '_blank', rel: 'noopener noreferrer' }, log.traceId) : log.traceId, 'mono'],
         ['Span id', 'spanId', log.spanId, 'mono'],

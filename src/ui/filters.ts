@@ -1,12 +1,12 @@
 /** The filter bar: reads and writes FilterState; never keeps state of its own beyond the controls. */
 import { byId, h, replaceChildren } from './dom';
-import { fromDateTimeLocalUtc, toDateTimeLocalUtc } from './format';
-import { defaultFilters, isRangePreset, RANGE_PRESETS, STATUS_CLASSES, timeBounds, type FilterState } from './url-state';
+import { fromDateTimeLocalUtc, statusText, toDateTimeLocalUtc } from './format';
+import { MultiSelect } from './multi-select';
+import { defaultFilters, isRangePreset, isRelativeRange, RANGE_PRESETS, STATUS_CLASSES, timeBounds, type FilterState } from './url-state';
 import type { Facets } from './types';
 
 const STANDARD_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const STATUS_LABELS: Record<string, string> = { '2xx': '2xx · Success', '3xx': '3xx · Redirect', '4xx': '4xx · Client error', '5xx': '5xx · Server error' };
-const MULTI = '\u0000multi';
 const TEXT_DEBOUNCE_MS = 300;
 
 export interface FilterCallbacks {
@@ -16,15 +16,19 @@ export interface FilterCallbacks {
 
 export class FilterBar {
   private current: FilterState = defaultFilters();
-  private facets: Facets = { endpoints: [], tokens: [], methods: [], statuses: [] };
+  private facets: Facets = { endpoints: [], tokens: [], methods: [], statuses: [], services: [] };
   private readonly form = byId<HTMLFormElement>('filters');
   private readonly rangeButtons = [...this.form.querySelectorAll<HTMLButtonElement>('[data-range]')];
   private readonly customBox = byId('custom-range');
   private readonly fromInput = byId<HTMLInputElement>('f-from');
   private readonly toInput = byId<HTMLInputElement>('f-to');
-  private readonly endpoint = byId<HTMLSelectElement>('f-endpoint');
-  private readonly token = byId<HTMLSelectElement>('f-token');
-  private readonly status = byId<HTMLSelectElement>('f-status');
+  private readonly endpoint: MultiSelect;
+  private readonly token: MultiSelect;
+  private readonly status: MultiSelect;
+  private readonly service: MultiSelect;
+  private readonly lastN = byId<HTMLInputElement>('f-last-n');
+  private readonly lastUnit = byId<HTMLSelectElement>('f-last-unit');
+  private readonly latencyMax = byId<HTMLInputElement>('f-latency-max');
   private readonly methods = byId('f-methods');
   private readonly q = byId<HTMLInputElement>('f-q');
   private readonly latency = byId<HTMLInputElement>('f-latency');
@@ -34,6 +38,21 @@ export class FilterBar {
   private typingIn: string | null = null;
 
   constructor(private readonly callbacks: FilterCallbacks) {
+    this.endpoint = new MultiSelect(byId('f-endpoint'), { allLabel: 'All endpoints', name: 'Endpoint', onChange: (endpoint) => this.emit({ endpoint }) });
+    this.token = new MultiSelect(byId('f-token'), { allLabel: 'All tokens', name: 'Token', onChange: (token) => this.emit({ token }) });
+    this.service = new MultiSelect(byId('f-service'), { allLabel: 'All services', name: 'Service', onChange: (service) => this.emit({ service }) });
+    this.status = new MultiSelect(byId('f-status'), {
+      allLabel: 'All statuses', name: 'Status', onChange: (status) => this.emit({ status }),
+      shortcuts: [{ label: 'All errors (4xx + 5xx)', values: ['4xx', '5xx'] }],
+      short: (v) => (/^\dxx$/.test(v) ? v : statusText(Number(v))),
+    });
+    byId('apply-last').addEventListener('click', () => this.applyLastN());
+    this.lastN.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter') {
+        event.preventDefault();
+        this.applyLastN();
+      }
+    });
     for (const button of this.rangeButtons) {
       button.addEventListener('click', () => {
         const range = button.dataset.range ?? '';
@@ -56,9 +75,6 @@ export class FilterBar {
       event.preventDefault();
       this.applyCustomRange();
     });
-    this.endpoint.addEventListener('change', () => this.emit({ endpoint: selectValues(this.endpoint, this.current.endpoint) }));
-    this.token.addEventListener('change', () => this.emit({ token: selectValues(this.token, this.current.token) }));
-    this.status.addEventListener('change', () => this.emit({ status: selectValues(this.status, this.current.status) }));
     this.methods.addEventListener('click', (event) => {
       const chip = (event.target as Element).closest<HTMLButtonElement>('[data-method]');
       const method = chip?.dataset.method;
@@ -72,6 +88,10 @@ export class FilterBar {
     this.latency.addEventListener('input', () => this.debounced('latency', () => {
       const n = this.latency.value === '' ? null : Number(this.latency.value);
       return { minLatencyMs: n !== null && Number.isFinite(n) && n >= 0 ? n : null };
+    }));
+    this.latencyMax.addEventListener('input', () => this.debounced('latencyMax', () => {
+      const n = this.latencyMax.value === '' ? null : Number(this.latencyMax.value);
+      return { maxLatencyMs: n !== null && Number.isFinite(n) && n >= 0 ? n : null };
     }));
     this.q.addEventListener('keydown', (event) => {
       if (event.key === 'Enter') {
@@ -87,7 +107,10 @@ export class FilterBar {
     });
     this.clear.addEventListener('click', () => {
       const d = defaultFilters();
-      this.emit({ endpoint: d.endpoint, token: d.token, status: d.status, method: d.method, q: d.q, minLatencyMs: d.minLatencyMs });
+      this.emit({
+        endpoint: d.endpoint, token: d.token, status: d.status, method: d.method, q: d.q, minLatencyMs: d.minLatencyMs,
+        maxLatencyMs: d.maxLatencyMs, service: d.service,
+      });
     });
   }
 
@@ -107,9 +130,15 @@ export class FilterBar {
     const custom = filters.range === null;
     for (const button of this.rangeButtons) {
       const range = button.dataset.range;
-      button.setAttribute('aria-pressed', String(range === 'custom' ? custom : range === filters.range));
+      // A relative range that is not a preset (`45m`) shows under Custom, with its value filled in.
+      button.setAttribute('aria-pressed', String(range === 'custom' ? custom || !isRangePreset(filters.range) : range === filters.range));
     }
-    if (custom) {
+    const relative = filters.range !== null && !isRangePreset(filters.range) ? /^(\d+)([mhd])$/.exec(filters.range) : null;
+    if (relative && document.activeElement !== this.lastN) {
+      this.lastN.value = relative[1];
+      this.lastUnit.value = relative[2];
+    }
+    if (custom || relative) {
       this.customBox.hidden = false;
       if (document.activeElement !== this.fromInput) this.fromInput.value = filters.from !== null ? toDateTimeLocalUtc(filters.from) : '';
       if (document.activeElement !== this.toInput) this.toInput.value = filters.to !== null ? toDateTimeLocalUtc(filters.to) : '';
@@ -118,13 +147,18 @@ export class FilterBar {
     }
     this.rangeButtons.find((b) => b.dataset.range === 'custom')?.setAttribute('aria-expanded', String(!this.customBox.hidden));
 
-    fillSelect(this.endpoint, 'All endpoints', [{ label: '', values: this.facets.endpoints.map((e) => [e, e] as [string, string]) }], filters.endpoint);
-    fillSelect(this.token, 'All tokens', [{ label: '', values: this.facets.tokens.map((t) => [t, t] as [string, string]) }], filters.token);
-    const codes = [...new Set(this.facets.statuses)].sort((a, b) => a - b).map((s) => [String(s), String(s)] as [string, string]);
-    fillSelect(this.status, 'All statuses', [
+    this.endpoint.setGroups([{ label: '', values: this.facets.endpoints.map((e) => [e, e] as [string, string]) }]);
+    this.endpoint.setSelected(filters.endpoint);
+    this.token.setGroups([{ label: '', values: this.facets.tokens.map((t) => [t, t] as [string, string]) }]);
+    this.token.setSelected(filters.token);
+    this.service.setGroups([{ label: '', values: (this.facets.services ?? []).map((t) => [t, t] as [string, string]) }]);
+    this.service.setSelected(filters.service);
+    const codes = [...new Set(this.facets.statuses)].sort((a, b) => a - b).map((s) => [String(s), statusText(s)] as [string, string]);
+    this.status.setGroups([
       { label: 'Class', values: STATUS_CLASSES.map((c) => [c, STATUS_LABELS[c]] as [string, string]) },
       { label: 'Exact code', values: codes },
-    ], filters.status);
+    ]);
+    this.status.setSelected(filters.status);
 
     const methods = STANDARD_METHODS.concat(this.facets.methods, filters.method).filter((m, i, all) => all.indexOf(m) === i);
     replaceChildren(this.methods, ...methods.map((m) =>
@@ -134,9 +168,23 @@ export class FilterBar {
     if (document.activeElement !== this.latency) this.latency.value = filters.minLatencyMs === null ? '' : String(filters.minLatencyMs);
     this.q.classList.toggle('is-active-filter', filters.q.trim() !== '');
     this.latency.classList.toggle('is-active-filter', filters.minLatencyMs !== null);
-    const narrowed = filters.endpoint.length + filters.token.length + filters.status.length + filters.method.length > 0 ||
-      filters.q.trim() !== '' || filters.minLatencyMs !== null;
+    if (document.activeElement !== this.latencyMax) this.latencyMax.value = filters.maxLatencyMs === null ? '' : String(filters.maxLatencyMs);
+    this.latencyMax.classList.toggle('is-active-filter', filters.maxLatencyMs !== null);
+    const narrowed = filters.endpoint.length + filters.token.length + filters.status.length + filters.method.length + filters.service.length > 0 ||
+      filters.q.trim() !== '' || filters.minLatencyMs !== null || filters.maxLatencyMs !== null;
     this.clear.hidden = !narrowed;
+  }
+
+  /** "Last N minutes/hours/days": a relative range like the presets, kept as `range=45m`. */
+  private applyLastN(): void {
+    const range = `${this.lastN.value.trim()}${this.lastUnit.value}`;
+    this.lastN.setCustomValidity('');
+    if (!isRelativeRange(range)) {
+      this.lastN.setCustomValidity('Enter a whole number from 1 to 9999 (at most 400 days)');
+      this.lastN.reportValidity();
+      return;
+    }
+    this.emit({ range, from: null, to: null });
   }
 
   private applyCustomRange(): void {
@@ -158,6 +206,8 @@ export class FilterBar {
   }
 
   private debounced(field: string, read: () => Partial<FilterState>): void {
+    // Typing in another field first applies what the previous one had pending.
+    if (this.pendingText && this.pendingField !== field) this.flushText();
     clearTimeout(this.textTimer);
     this.pendingText = read;
     this.pendingField = field;
@@ -183,29 +233,4 @@ export class FilterBar {
     this.typingIn = null;
     this.callbacks.onChange({ ...this.current, ...patch }, { replace: false });
   }
-}
-
-interface OptionGroup { label: string; values: Array<[value: string, label: string]> }
-
-/** Rebuilds a single-select; values in the URL that the facets do not list are kept as options. */
-function fillSelect(select: HTMLSelectElement, allLabel: string, groups: OptionGroup[], selected: string[]): void {
-  const known = new Set(groups.flatMap((g) => g.values.map(([v]) => v)));
-  const extra = selected.length === 1 && !known.has(selected[0]) ? [[selected[0], selected[0]] as [string, string]] : [];
-  const children: Array<HTMLOptionElement | HTMLOptGroupElement> = [h('option', { value: '' }, allLabel)];
-  if (selected.length > 1) children.push(h('option', { value: MULTI }, selected.join(', ')));
-  for (const [v, label] of extra) children.push(h('option', { value: v }, label));
-  for (const group of groups) {
-    if (group.values.length === 0) continue;
-    const options = group.values.map(([v, label]) => h('option', { value: v }, label));
-    if (group.label) children.push(h('optgroup', { label: group.label }, ...options));
-    else children.push(...options);
-  }
-  replaceChildren(select, ...children);
-  select.value = selected.length > 1 ? MULTI : (selected[0] ?? '');
-  select.classList.toggle('is-active-filter', selected.length > 0);
-}
-
-function selectValues(select: HTMLSelectElement, previous: string[]): string[] {
-  if (select.value === MULTI) return previous;
-  return select.value ? [select.value] : [];
 }

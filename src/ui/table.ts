@@ -1,6 +1,6 @@
 /** The logs table: rows, selection, skeleton, empty and error states. Every value is text. */
 import { h, replaceChildren } from './dom';
-import { formatLatency, formatTimeFull, formatTimeShort, pathAndQuery, statusTone, type TimeZoneMode } from './format';
+import { formatLatency, formatTimeFull, formatTimeShort, pathAndQuery, reasonPhrase, statusText, statusTone, zoneLabel, type TimeZoneMode } from './format';
 import type { LogSummary } from './types';
 
 const COLUMNS = 6;
@@ -43,7 +43,7 @@ export class LogTable {
 
   setTimeZone(zone: TimeZoneMode): void {
     this.zone = zone;
-    this.timeHeader.textContent = zone === 'utc' ? 'Time (UTC)' : 'Time (local)';
+    this.timeHeader.textContent = `Time (${zoneLabel(zone)})`;
     for (const row of this.rows) {
       const tr = this.byId.get(row.id);
       if (tr) tr.cells[0].replaceWith(this.timeCell(row));
@@ -197,9 +197,12 @@ export class LogTable {
   }
 
   private timeCell(row: LogSummary): HTMLTableCellElement {
-    const other: 'utc' | 'local' = this.zone === 'utc' ? 'local' : 'utc';
+    const other: TimeZoneMode = this.zone === 'utc' ? 'local' : 'utc';
+    const text = formatTimeShort(row.timestamp, this.zone);
+    // Date and clock apart, so that a narrow screen can show the clock alone.
     return h('td', { class: 'c-time' },
-      h('time', { datetime: row.timestamp, title: formatTimeFull(row.timestamp, other) }, formatTimeShort(row.timestamp, this.zone)));
+      h('time', { datetime: row.timestamp, title: formatTimeFull(row.timestamp, other) },
+        h('span', { class: 't-date' }, `${text.slice(0, 6)} `), h('span', { class: 't-clock' }, text.slice(7))));
   }
 
   private rowElement(row: LogSummary): HTMLTableRowElement {
@@ -209,10 +212,12 @@ export class LogTable {
       this.timeCell(row),
       h('td', { class: 'c-method' }, h('span', { class: 'method' }, row.method)),
       h('td', { class: 'c-endpoint', title: row.error ? `${row.url}\n${row.error}` : row.url },
+        h('span', { class: 'm-inline' }, row.method),
         h('span', { class: 'endpoint' }, row.endpoint),
         path !== row.endpoint ? h('span', { class: 'url' }, path) : null,
         row.error && row.status >= 400 ? h('span', { class: 'row-error' }, row.error) : null),
-      h('td', { class: 'c-status' }, h('span', { class: `badge tone-${statusTone(row.status)}` }, row.status)),
+      h('td', { class: 'c-status', title: statusText(row.status) }, h('span', { class: `badge tone-${statusTone(row.status)}` }, row.status),
+        reasonPhrase(row.status) ? h('span', { class: 'reason' }, reasonPhrase(row.status)) : null),
       h('td', { class: `num c-latency${latencyClass ? ` ${latencyClass}` : ''}` }, formatLatency(row.latencyMs)),
       h('td', { class: 'c-token' }, row.tokenName ? h('span', { class: 'token' }, row.tokenName) : h('span', { class: 'none' }, '—')));
   }

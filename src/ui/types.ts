@@ -1,5 +1,6 @@
 /** Response shapes of the query API, as the UI reads them (see DESIGN.md). */
-export type { Stats, Facets, StatusClassCounts } from '../store/types';
+export type { Stats, Facets, StatusClassCounts, ViewPage, ViewRecord } from '../store/types';
+export type { EndpointList, EndpointRow } from '../query-api/endpoints';
 
 export type { LogSummary, LogDetail } from '../query-api/serialize';
 import type { LogSummary } from '../query-api/serialize';

@@ -12,12 +12,36 @@ export const RANGE_PRESETS = {
 } as const;
 export type RangePreset = keyof typeof RANGE_PRESETS;
 export const DEFAULT_RANGE: RangePreset = '24h';
+/** A relative range: `45m`, `6h`, `90d` (the presets are some of them). */
+export type RelativeRange = RangePreset | (string & {});
+const RELATIVE = /^([1-9]\d{0,3})([mhd])$/;
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** The longest relative range accepted: 400 days. */
+export const MAX_RANGE_MS = 400 * 86_400_000;
+
+/** Milliseconds of a relative range (`90m` → 5 400 000); null when it is not one. */
+export function rangeMs(range: string | null | undefined): number | null {
+  if (!range) return null;
+  const m = RELATIVE.exec(range);
+  if (!m) return null;
+  const ms = Number(m[1]) * UNIT_MS[m[2]];
+  return ms <= MAX_RANGE_MS ? ms : null;
+}
+
+export type Page = 'logs' | 'endpoints' | 'views';
+
+/** Filters of the views page (the audit of the audit log). */
+export interface ViewsFilter {
+  kind: '' | 'view' | 'export';
+  key: string;
+  company: string;
+}
 
 export const STATUS_CLASSES = ['2xx', '3xx', '4xx', '5xx'] as const;
 
 export interface FilterState {
-  /** Relative window ending now; null when a custom `from`/`to` is set. */
-  range: RangePreset | null;
+  /** Relative window ending now (`24h`, `45m`); null when a custom `from`/`to` is set. */
+  range: RelativeRange | null;
   /** Custom bounds, epoch ms (`to` exclusive). */
   from: number | null;
   to: number | null;
@@ -28,20 +52,39 @@ export interface FilterState {
   method: string[];
   q: string;
   minLatencyMs: number | null;
+  maxLatencyMs: number | null;
+  /** Resource `service.name` values. */
+  service: string[];
+  /** Show the previous period of the same length beside the figures and charts. */
+  compare: boolean;
 }
 
 export interface ViewState {
   filters: FilterState;
   /** Id of the log open in the detail panel. */
   log: string | null;
+  /** Which page; `logs` when absent. */
+  page?: Page;
+  /** Endpoints page sort: a column name, `-` first for descending (`-count`). */
+  sort?: string | null;
+  /** Views page filters. */
+  views?: ViewsFilter;
 }
 
 export function defaultFilters(): FilterState {
-  return { range: DEFAULT_RANGE, from: null, to: null, endpoint: [], token: [], status: [], method: [], q: '', minLatencyMs: null };
+  return {
+    range: DEFAULT_RANGE, from: null, to: null, endpoint: [], token: [], status: [], method: [], q: '', minLatencyMs: null,
+    maxLatencyMs: null, service: [], compare: false,
+  };
 }
 
 export function isRangePreset(value: string | null | undefined): value is RangePreset {
   return value !== null && value !== undefined && Object.prototype.hasOwnProperty.call(RANGE_PRESETS, value);
+}
+
+/** A preset or any relative range (`45m`, `6h`, `90d`) up to 400 days. */
+export function isRelativeRange(value: string | null | undefined): value is RelativeRange {
+  return rangeMs(value) !== null;
 }
 
 /** ISO 8601 or epoch milliseconds, as the API accepts; null when neither. */
@@ -102,7 +145,7 @@ export function parseLocation(pathname: string, search: string): ViewState {
     filters.range = null;
     filters.from = from;
     filters.to = to;
-  } else if (isRangePreset(range)) {
+  } else if (isRelativeRange(range)) {
     filters.range = range;
   }
   filters.endpoint = params.getAll('endpoint').filter((v) => v !== '');
@@ -111,6 +154,9 @@ export function parseLocation(pathname: string, search: string): ViewState {
   filters.method = splitList(params.getAll('method')).map((m) => m.toUpperCase()).filter((m) => /^[A-Z]+$/.test(m));
   filters.q = params.get('q') ?? '';
   filters.minLatencyMs = parseNonNegative(params.get('minLatencyMs'));
+  filters.maxLatencyMs = parseNonNegative(params.get('maxLatencyMs'));
+  filters.service = params.getAll('service').filter((v) => v !== '');
+  filters.compare = params.get('compare') === 'previous';
 
   let log: string | null = null;
   const match = LOG_PATH.exec(pathname);
@@ -122,8 +168,16 @@ export function parseLocation(pathname: string, search: string): ViewState {
     }
   }
   log ??= params.get('log') || null;
-  return { filters, log };
+  const page: Page = PAGE_PATHS[pathname.replace(/\/+$/, '')] ?? 'logs';
+  const kind = params.get('kind');
+  return {
+    filters, log: page === 'logs' ? log : null, page,
+    sort: page === 'endpoints' ? params.get('sort') || null : null,
+    views: { kind: kind === 'view' || kind === 'export' ? kind : '', key: params.get('key') ?? '', company: params.get('company') ?? '' },
+  };
 }
+
+const PAGE_PATHS: Record<string, Page> = { '/endpoints': 'endpoints', '/views': 'views' };
 
 /** The filters as URL parameters; defaults are left out so that `/` is the default view. */
 export function filterParams(filters: FilterState): URLSearchParams {
@@ -140,26 +194,47 @@ export function filterParams(filters: FilterState): URLSearchParams {
   if (filters.method.length) params.set('method', filters.method.join(','));
   if (filters.q.trim()) params.set('q', filters.q.trim());
   if (filters.minLatencyMs !== null) params.set('minLatencyMs', String(filters.minLatencyMs));
+  if (filters.maxLatencyMs !== null) params.set('maxLatencyMs', String(filters.maxLatencyMs));
+  for (const v of filters.service) params.append('service', v);
+  if (filters.compare) params.set('compare', 'previous');
   return params;
 }
 
-/** The URL of a view: `/logs/<id>?…` when a log is open, `/?…` otherwise. */
+/** The URL of a view: `/logs/<id>?…` when a log is open, `/endpoints?…`, `/views?…`, `/?…` otherwise. */
 export function toLocation(view: ViewState): string {
+  const page = view.page ?? 'logs';
+  const params = filterParams(view.filters);
+  if (page === 'endpoints' && view.sort) params.set('sort', view.sort);
+  if (page === 'views') {
+    // The views page has its own filters besides the time range.
+    for (const key of [...params.keys()]) if (!['range', 'from', 'to'].includes(key)) params.delete(key);
+    if (view.views?.kind) params.set('kind', view.views.kind);
+    if (view.views?.key) params.set('key', view.views.key);
+    if (view.views?.company) params.set('company', view.views.company);
+  }
   // `:`, `,` and `/` are legal in a query string: leave them readable in the address bar.
-  const query = filterParams(view.filters).toString().replace(/%(2C|3A|2F)/g, (m) => decodeURIComponent(m));
-  const path = view.log ? `/logs/${encodeURIComponent(view.log)}` : '/';
+  const query = params.toString().replace(/%(2C|3A|2F)/g, (m) => decodeURIComponent(m));
+  const path = page === 'endpoints' ? '/endpoints' : page === 'views' ? '/views' : view.log ? `/logs/${encodeURIComponent(view.log)}` : '/';
   return query ? `${path}?${query}` : path;
 }
 
 /** Absolute bounds for a request made at `now`. */
 export function timeBounds(filters: FilterState, now: number): { from: number | null; to: number | null } {
   if (filters.from !== null || filters.to !== null) return { from: filters.from, to: filters.to };
-  return { from: now - RANGE_PRESETS[filters.range ?? DEFAULT_RANGE], to: null };
+  return { from: now - (rangeMs(filters.range) ?? RANGE_PRESETS[DEFAULT_RANGE]), to: null };
+}
+
+/** The window just before the current one, of the same length (for comparisons). */
+export function previousBounds(filters: FilterState, now: number): { from: number; to: number } | null {
+  const { from, to } = timeBounds(filters, now);
+  if (from === null) return null;
+  const end = to ?? now;
+  return { from: from - (end - from), to: from };
 }
 
 /** Query parameters for `/api/logs`, `/api/stats` and `/api/export`: relative ranges become `from`. */
 export function apiParams(filters: FilterState, now: number): URLSearchParams {
-  const params = filterParams({ ...filters, range: null, from: null, to: null });
+  const params = filterParams({ ...filters, range: null, from: null, to: null, compare: false });
   const { from, to } = timeBounds(filters, now);
   const out = new URLSearchParams();
   if (from !== null) out.set('from', String(from));
@@ -175,5 +250,6 @@ export function filtersEqual(a: FilterState, b: FilterState): boolean {
 /** True when any filter other than time is set: the empty state then suggests clearing them. */
 export function hasNarrowingFilters(filters: FilterState): boolean {
   return filters.endpoint.length > 0 || filters.token.length > 0 || filters.status.length > 0 ||
-    filters.method.length > 0 || filters.q.trim() !== '' || filters.minLatencyMs !== null;
+    filters.method.length > 0 || filters.q.trim() !== '' || filters.minLatencyMs !== null ||
+    filters.maxLatencyMs !== null || filters.service.length > 0;
 }

@@ -101,6 +101,13 @@ describe('web UI in Chromium', function () {
     expect(problems.filter((p) => !(expected && /Failed to load resource/.test(p) && expected.test(p))), 'browser console').to.deep.equal([]);
   });
 
+  /** Ticks `value` in the multi-select `id` (its list opens and closes again). */
+  const pick = async (id: string, value: string) => {
+    await page.click(`#${id} .ms-button`);
+    await page.locator(`#${id} input[type="checkbox"][value="${value}"]`).check();
+    await page.keyboard.press('Escape');
+  };
+  const picked = (id: string) => page.locator(`#${id} .ms-button`).textContent();
   const rowIds = () => page.locator('tr.log-row').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id));
   const waitForRows = () => page.waitForSelector('tr.log-row');
   /** Waits for the table to settle after a navigation (aria-busy off, rows or a state row). */
@@ -126,7 +133,7 @@ describe('web UI in Chromium', function () {
   it('filters by status class and method, keeps them in the URL, and back restores the previous view', async () => {
     await page.goto(`${server.base}/`);
     await waitForRows();
-    await page.selectOption('#f-status', '5xx');
+    await pick('f-status', '5xx');
     await page.waitForURL(/\?status=5xx$/);
     await settled();
     const statuses = await page.locator('tr.log-row .badge').allTextContents();
@@ -145,7 +152,7 @@ describe('web UI in Chromium', function () {
     await page.waitForURL(/\?status=5xx$/);
     await settled();
     expect(await rowIds()).to.deep.equal(expected5xx.slice(0, 50).map(logId));
-    expect(await page.inputValue('#f-status')).to.equal('5xx');
+    expect(await picked('f-status')).to.equal('5xx');
   });
 
   it('filters by endpoint, token, minimum latency and time range, each reflected in the URL', async () => {
@@ -155,11 +162,11 @@ describe('web UI in Chromium', function () {
       await settled();
       expect(await rowIds()).to.deep.equal(records.filter(keep).slice(0, 50).map(logId));
     };
-    await page.selectOption('#f-endpoint', '/v1/charges');
+    await pick('f-endpoint', '/v1/charges');
     await page.waitForURL(/\?endpoint=\/v1\/charges$/);
     await expectRows((r) => r.endpoint === '/v1/charges');
 
-    await page.selectOption('#f-token', 'prod-billing');
+    await pick('f-token', 'prod-billing');
     await page.waitForURL(/endpoint=\/v1\/charges&token=prod-billing$/);
     await expectRows((r) => r.endpoint === '/v1/charges' && r.tokenName === 'prod-billing');
 
@@ -200,7 +207,7 @@ describe('web UI in Chromium', function () {
     await page.fill('#f-q', 'no-such-thing-anywhere');
     await page.waitForURL(/q=no-such-thing-anywhere/);
     await settled();
-    expect(await page.locator('.state-empty .state-title').textContent()).to.contain('No requests match');
+    expect(await page.locator('#logs-body .state-empty .state-title').textContent()).to.contain('No requests match');
     await page.locator('.state-empty [data-action="clear"]').click();
     await page.waitForURL(`${server.base}/`);
     await waitForRows();
@@ -219,7 +226,7 @@ describe('web UI in Chromium', function () {
     expect(await text('error')).to.equal('Your card was declined.');
     expect(await text('requestPayload')).to.contain('[REDACTED]').and.contain('4200');
     expect(await text('responsePayload')).to.contain('card_declined');
-    expect(await page.inputValue('#f-status')).to.equal('4xx');
+    expect(await picked('f-status')).to.equal('4xx');
     await waitForRows();
     expect(await page.locator('tr.log-row[aria-selected="true"]').getAttribute('data-id')).to.equal(logId(failedCharge));
   });
@@ -327,7 +334,7 @@ describe('web UI in Chromium', function () {
     records.unshift(fresh);
   });
 
-  it('switches times between UTC and local and remembers the choice', async () => {
+  it('switches times between UTC, the browser zone and a named zone, 24-hour, and remembers the choice', async () => {
     await context.close();
     context = await browser.newContext({ viewport: { width: 1440, height: 900 }, timezoneId: 'Asia/Tokyo' });
     page = await context.newPage();
@@ -335,13 +342,23 @@ describe('web UI in Chromium', function () {
     await page.locator('#detail .detail-sub').waitFor();
     const utc = new Date(failedCharge.timestampUs / 1000).toISOString().slice(11, 16);
     expect(await page.locator('#detail .detail-sub').textContent()).to.contain(utc).and.contain('UTC');
-    await page.click('#tz-toggle');
-    expect(await page.locator('#tz-toggle').textContent()).to.equal('Times: local');
+    await page.selectOption('#tz-select', 'local');
     const tokyo = new Date(failedCharge.timestampUs / 1000 + 9 * 3_600_000).toISOString().slice(11, 16);
     await page.waitForFunction((t) => document.querySelector('#detail .detail-sub')?.textContent?.includes(t), tokyo);
+    expect(await page.locator('#detail .detail-sub').textContent()).to.contain('UTC+09:00');
+    expect(await page.locator('#th-time').textContent()).to.equal('Time (Asia/Tokyo)');
     await page.reload();
     await page.locator('#detail .detail-sub').waitFor();
-    expect(await page.locator('#tz-toggle').textContent()).to.equal('Times: local');
+    expect(await page.inputValue('#tz-select')).to.equal('local');
+    // A named zone other than the browser's: New York, UTC−5 in December (no DST), 24-hour clock.
+    await page.selectOption('#tz-select', 'America/New_York');
+    const ny = new Date(failedCharge.timestampUs / 1000 - 5 * 3_600_000);
+    const nyText = ny.toISOString().slice(11, 16);
+    await page.waitForFunction((t) => document.querySelector('#detail .detail-sub')?.textContent?.includes(t), nyText);
+    expect(await page.locator('#detail .detail-sub').textContent()).to.contain('UTC-05:00');
+    expect(await page.locator('#th-time').textContent()).to.equal('Time (America/New_York)');
+    const cell = await page.locator(`tr.log-row[data-id="${logId(failedCharge)}"] .c-time`).textContent();
+    expect(cell).to.contain(nyText).and.not.match(/[AP]M/i);
   });
 
   describe('with API keys', () => {

@@ -11,7 +11,7 @@ describe('UI URL state', () => {
     expect(view.filters).to.deep.equal({
       range: null, from: Date.parse('2026-11-20T10:00:00Z'), to: Date.parse('2026-11-21T10:00:00.500Z'),
       endpoint: ['/v1/charges'], token: ['prod-billing'], status: ['4xx', '503'], method: ['GET', 'POST'],
-      q: 'declined', minLatencyMs: 250,
+      q: 'declined', minLatencyMs: 250, maxLatencyMs: null, service: [], compare: false,
     });
     expect(toLocation(view)).to.equal(url.replace('%2Fv1%2Fcharges', '/v1/charges'));
   });
