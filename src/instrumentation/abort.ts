@@ -9,13 +9,15 @@ const STATUS_ATTRS = ['http.response.status_code', 'http.status_code'] as const;
 
 /** Why the response was never completed, in words for the row's error field. */
 function abortMessage(req: IncomingMessage, res: ServerResponse): string {
-  if (res.headersSent) {
-    return `client closed the connection before the response was complete (the app answered ${res.statusCode}; not every byte was delivered)`;
-  }
   if (!req.complete) {
     const declared = req.headers['content-length'];
     const of = declared === undefined ? '' : ` of ${declared} declared`;
-    return `client closed the connection while sending the request body (${requestBytesSeen(req)} bytes read${of}); no response was sent`;
+    // A body parser may still answer (express's gives a 400 "request aborted") into the closed connection.
+    const answer = res.headersSent ? `the app's ${res.statusCode} answer was not delivered` : 'no response was sent';
+    return `client closed the connection while sending the request body (${requestBytesSeen(req)} bytes read${of}); ${answer}`;
+  }
+  if (res.headersSent) {
+    return `client closed the connection before the response was complete (the app answered ${res.statusCode}; not every byte was delivered)`;
   }
   return 'client closed the connection before the response was sent';
 }
