@@ -19,6 +19,7 @@ export function applyFilter(dialect: Dialect, filter: LogFilter) {
     if (filter.endpoints?.length) qb.whereIn('endpoint', filter.endpoints);
     if (filter.methods?.length) qb.whereIn('method', filter.methods);
     if (filter.tokens?.length) qb.whereIn('token_name', filter.tokens);
+    if (filter.services?.length) qb.whereIn('service', filter.services);
     const classes = filter.statusClasses ?? [];
     const codes = filter.statusCodes ?? [];
     if (classes.length && codes.length) {

@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import type { AuditRecord } from '../record/types';
 import { createKnex, type Dialect, type ParsedDbUrl } from './connect';
-import { decodeCursor, encodeCursor } from './cursor';
 import { ConflictError, NotFoundError, StoreError, StoreUnavailableError } from './errors';
 import { applyFilter } from './filter';
 import { LEGACY_ID_MAX, META_TABLE, MIGRATION_CONFIG } from './migrations';
@@ -9,6 +8,10 @@ import { claimSqliteFile } from './sqlite-files';
 import { parseLogId } from '../record/log-id';
 import { fromRow, keyFromRow, toRow, withRowValues, type KeyRow, type LogRow } from './rows';
 import { computeStats } from './stats';
+import { applyRollups, factFromRecord, factFromRow, FACT_COLUMNS, prepareRollups, rebuildRollups, type RollupFact } from './rollups';
+import { endpointSummaries, rollupFacets, rollupStats, rollupsServe, type EndpointSummary } from './rollup-reads';
+import { purgeOlderThan } from './retention';
+import { explainListLogs, listLogs } from './reads';
 import type BetterSqlite3 from 'better-sqlite3';
 import type {
   ApiKeyInfo, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView, SqliteDriver, Stats, StatsOptions, Store, StoredLog,
@@ -16,9 +19,6 @@ import type {
 
 /** Rows per INSERT statement: knex's SQLite multi-row insert fails beyond ~500 (NOTES.md). */
 const ROWS_PER_STATEMENT = 500;
-const FACET_LIMIT = 200;
-/** Facets are the values seen in the newest this-many matching rows. */
-const FACET_ROWS = 50_000;
 const EXPORT_PAGE = 1000;
 
 const UNAVAILABLE_CODES = new Set([
@@ -66,10 +66,13 @@ function preparedInsert(db: BetterSqlite3.Database): PreparedInsert {
   if (!insert) {
     const statement = db.prepare(INSERT_SQL);
     const run = statement.run.bind(statement);
+    const rollups = prepareRollups(db);
     insert = db.transaction((records: readonly AuditRecord[], nowMs: number) => {
-      let inserted = 0;
-      for (const record of records) inserted += withRowValues(record, nowMs, run).changes;
-      return inserted;
+      const facts: RollupFact[] = [];
+      for (const record of records) if (withRowValues(record, nowMs, run).changes > 0) facts.push(factFromRecord(record));
+      // In the same transaction, from the rows actually inserted: a skipped duplicate adds nothing.
+      rollups(facts);
+      return facts.length;
     });
     insertsByConnection.set(db, insert);
   }
@@ -136,41 +139,21 @@ export class SqlStore implements Store {
     return this.run('writing audit rows', () =>
       this.knex.transaction(async (trx) => {
         const now = Date.now();
-        let inserted = 0;
+        const facts: RollupFact[] = [];
         for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
           const rows = records.slice(i, i + ROWS_PER_STATEMENT).map((r) => toRow(r, now));
-          if (this.dialect === 'postgres') {
-            const result = await trx('logs').insert(rows).onConflict(UNIQUE_KEY).ignore().returning('id');
-            inserted += result.length;
-          } else {
-            await trx('logs').insert(rows).onConflict(UNIQUE_KEY).ignore();
-            const changes = await trx.raw('select changes() as n');
-            inserted += Number((changes as Array<{ n: number }>)[0].n);
-          }
+          // RETURNING lists only the rows inserted (ON CONFLICT DO NOTHING skips duplicates).
+          const result = (await trx('logs').insert(rows).onConflict(UNIQUE_KEY).ignore().returning([...FACT_COLUMNS])) as Array<Record<string, unknown>>;
+          for (const row of result) facts.push(factFromRow(row));
         }
-        return { inserted, duplicates: records.length - inserted };
+        await applyRollups(trx, this.dialect, facts);
+        return { inserted: facts.length, duplicates: records.length - facts.length };
       }),
     );
   }
 
   listLogs(filter: LogFilter, options: ListOptions): Promise<LogPage> {
-    const limit = Math.max(1, Math.min(500, Math.floor(options.limit)));
-    const cursor = options.cursor ? decodeCursor(options.cursor) : undefined;
-    return this.run('listing logs', async () => {
-      const rows = (await this.knex('logs')
-        .modify(applyFilter(this.dialect, filter))
-        .modify((qb) => {
-          if (cursor) qb.whereRaw('(ts_us, id) < (?, ?)', [cursor.ts, cursor.id]);
-        })
-        .orderBy([{ column: 'ts_us', order: 'desc' }, { column: 'id', order: 'desc' }])
-        .limit(limit + 1)) as LogRow[];
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        data: page.map(fromRow),
-        nextCursor: rows.length > limit && last ? encodeCursor({ ts: Number(last.ts_us), id: Number(last.id) }) : null,
-      };
-    });
+    return this.run('listing logs', () => listLogs(this.knex, this.dialect, filter, options));
   }
 
   async getLog(id: string, companyId?: string): Promise<StoredLog> {
@@ -204,42 +187,28 @@ export class SqlStore implements Store {
     return this.legacyMax;
   }
 
+  /**
+   * From the rollups (exact counts, percentiles within 9.05 %) unless the filter has text or
+   * latency bounds, which the rollups do not carry: then from the rows (stats.ts).
+   */
   stats(filter: LogFilter, options: StatsOptions = {}): Promise<Stats> {
-    return this.run('computing stats', () => computeStats(this.knex, this.dialect, filter, options.bucketMs));
+    return this.run('computing stats', () =>
+      rollupsServe(filter) ? rollupStats(this.knex, this.dialect, filter, options.bucketMs) : computeStats(this.knex, this.dialect, filter, options.bucketMs));
+  }
+
+  /** Per (endpoint, method) figures with the previous window's (rollup-reads.ts, for `GET /api/endpoints`). */
+  endpointSummaries(filter: LogFilter): Promise<EndpointSummary[]> {
+    if (!rollupsServe(filter)) return Promise.reject(new StoreError('endpoint summaries take no text or latency filter'));
+    return this.run('summarizing endpoints', () => endpointSummaries(this.knex, this.dialect, filter));
   }
 
   facets(filter: LogFilter): Promise<Facets> {
-    return this.run('reading facets', async () => {
-      const where = applyFilter(this.dialect, filter);
-      // One grouped pass over the newest FACET_ROWS matching rows (read newest-first from an
-      // index, so the cost does not grow with the window), then the most frequent values of
-      // each column in JS.
-      const recent = this.knex('logs')
-        .modify(where)
-        .select({ e: 'endpoint', t: 'token_name', m: 'method', s: 'status' })
-        .orderBy([{ column: 'ts_us', order: 'desc' }, { column: 'id', order: 'desc' }])
-        .limit(FACET_ROWS)
-        .as('recent');
-      const groups = (await this.knex.from(recent)
-        .select('e', 't', 'm', 's')
-        .count('* as n')
-        .groupBy('e', 't', 'm', 's')) as Array<Record<string, unknown>>;
-      const top = (key: string): unknown[] => {
-        const counts = new Map<unknown, number>();
-        for (const g of groups) if (g[key] !== null) counts.set(g[key], (counts.get(g[key]) ?? 0) + Number(g.n));
-        return [...counts.entries()]
-          .sort((a, b) => b[1] - a[1] || (String(a[0]) < String(b[0]) ? -1 : String(a[0]) > String(b[0]) ? 1 : 0))
-          .slice(0, FACET_LIMIT)
-          .map(([v]) => v);
-      };
-      const [endpoints, tokens, methods, statuses] = [top('e'), top('t'), top('m'), top('s')];
-      return {
-        endpoints: (endpoints as string[]).sort(),
-        tokens: (tokens as string[]).sort(),
-        methods: (methods as string[]).sort(),
-        statuses: (statuses as Array<number | string>).map(Number).sort((a, b) => a - b),
-      };
-    });
+    return this.run('reading facets', () => rollupFacets(this.knex, this.dialect, filter));
+  }
+
+  /** Recomputes every rollup row from the rows (after a bulk load that bypassed insertBatch). */
+  rebuildRollups(): Promise<number> {
+    return this.run('rebuilding rollups', () => rebuildRollups(this.knex, this.dialect));
   }
 
   async *exportLogs(filter: LogFilter): AsyncIterable<StoredLog> {
@@ -259,20 +228,7 @@ export class SqlStore implements Store {
   }
 
   purgeOlderThan(cutoffMs: number, options: { batchSize?: number } = {}): Promise<number> {
-    const batch = options.batchSize ?? 5000;
-    const cutoffUs = Math.floor(cutoffMs * 1000);
-    return this.run('purging old logs', async () => {
-      let total = 0;
-      for (;;) {
-        // Small batches by primary key keep each write transaction short, so
-        // concurrent inserts wait milliseconds, not the whole purge.
-        const ids = this.knex('logs').select('id').where('ts_us', '<', cutoffUs).orderBy('ts_us').limit(batch);
-        const deleted = Number(await this.knex('logs').whereIn('id', ids).del());
-        total += deleted;
-        if (deleted < batch) return total;
-        await new Promise((r) => setImmediate(r));
-      }
-    });
+    return this.run('purging old logs', () => purgeOlderThan(this.knex, this.dialect, cutoffMs, options));
   }
 
   createApiKey(key: { name: string; companyId: string | null; hash: string }): Promise<ApiKeyInfo> {
@@ -333,18 +289,8 @@ export class SqlStore implements Store {
   }
 
   /** Runs EXPLAIN for the first page of a filter (benchmarks and docs/storage.md). */
-  async explainListLogs(filter: LogFilter, limit = 50): Promise<string> {
-    const q = this.knex('logs')
-      .modify(applyFilter(this.dialect, filter))
-      .orderBy([{ column: 'ts_us', order: 'desc' }, { column: 'id', order: 'desc' }])
-      .limit(limit + 1)
-      .toSQL();
-    if (this.dialect === 'postgres') {
-      const res = await this.knex.raw(`EXPLAIN ${q.sql}`, q.bindings as readonly Knex.Value[]);
-      return (res.rows as Array<Record<string, string>>).map((r) => r['QUERY PLAN']).join('\n');
-    }
-    const rows = (await this.knex.raw(`EXPLAIN QUERY PLAN ${q.sql}`, q.bindings as readonly Knex.Value[])) as Array<{ detail: string }>;
-    return rows.map((r) => r.detail).join('\n');
+  explainListLogs(filter: LogFilter, limit = 50): Promise<string> {
+    return explainListLogs(this.knex, this.dialect, filter, limit);
   }
 
   /** The underlying Knex instance, for benchmarks that need raw access. */

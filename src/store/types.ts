@@ -22,6 +22,8 @@ export interface LogFilter {
   /** Exact status codes; OR-ed with `statusClasses`. */
   statusCodes?: number[];
   tokens?: string[];
+  /** Service names (resource `service.name`). */
+  services?: string[];
   /** Case-insensitive substring of the URL or the error message. */
   q?: string;
   minLatencyMs?: number;

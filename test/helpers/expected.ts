@@ -9,6 +9,7 @@ export function matches(r: AuditRecord, f: LogFilter): boolean {
   if (f.endpoints?.length && !f.endpoints.includes(r.endpoint)) return false;
   if (f.methods?.length && !f.methods.includes(r.method)) return false;
   if (f.tokens?.length && (r.tokenName === null || !f.tokens.includes(r.tokenName))) return false;
+  if (f.services?.length && (r.service === null || !f.services.includes(r.service))) return false;
   const classes = f.statusClasses ?? [];
   const codes = f.statusCodes ?? [];
   if ((classes.length || codes.length) && !classes.includes(Math.floor(r.status / 100)) && !codes.includes(r.status)) return false;
