@@ -37,7 +37,10 @@ const WIDE_INDEXES: Array<[string, string[]]> = [
 ];
 
 /** Migration 006: first pages of the filters the earlier indexes left to a scan (docs/storage.md#indexes). */
-const PAGE_INDEXES: Array<[string, string[]]> = [];
+const PAGE_INDEXES: Array<[string, string[]]> = [
+  // Latency bounds whose matches are rare: read by latency, then sorted by time (reads.ts).
+  ['logs_latency_ts', ['latency_ms', 'ts_us', 'id']],
+];
 
 const MIGRATIONS: Migration[] = [
   {
