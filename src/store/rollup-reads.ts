@@ -335,9 +335,12 @@ export async function endpointSummaries(knex: Knex, dialect: Dialect, filter: Lo
 
 /**
  * /api/facets from the rollups: every endpoint, token, method and status seen in the window
- * (not only in its newest rows), the most frequent FACET_LIMIT of each.
+ * (not only in its newest rows), the most frequent FACET_LIMIT of each; `q` and latency bounds
+ * are not applied.
  */
-export async function rollupFacets(knex: Knex, dialect: Dialect, filter: LogFilter): Promise<Facets> {
+export async function rollupFacets(knex: Knex, dialect: Dialect, full: LogFilter): Promise<Facets> {
+  // Text and latency bounds are not rollup dimensions: facets leave them out (docs/query-api.md).
+  const filter: LogFilter = { ...full, q: undefined, minLatencyMs: undefined, maxLatencyMs: undefined };
   const fromUs = filter.from === undefined ? -Number.MAX_SAFE_INTEGER : Math.floor(filter.from * 1000);
   const plan = planWindow(fromUs, filter.to === undefined ? null : Math.floor(filter.to * 1000), GRAINS_US);
   const counts = { e: new Map<string, number>(), t: new Map<string, number>(), m: new Map<string, number>(), s: new Map<number, number>() };
