@@ -9,7 +9,7 @@ import type { Dialect } from './connect';
 import { applyFilter } from './filter';
 import { DAY_US, GRAINS_US, HIST_COLUMNS, HOUR_US, histogramPercentile, LATENCY_BINS, ROLLUP_TABLE } from './rollups';
 import { chooseBucketMs } from './stats';
-import type { Facets, LogFilter, Stats, StatusClassCounts } from './types';
+import type { EndpointSummary, Facets, LogFilter, Stats, StatusClassCounts } from './types';
 
 const TOP_ENDPOINTS = 50;
 const FACET_LIMIT = 200;
@@ -270,21 +270,6 @@ export async function rollupStats(knex: Knex, dialect: Dialect, filter: LogFilte
       .slice(0, TOP_ENDPOINTS)
       .map(([endpoint, e]) => ({ endpoint, count: e.n, errorRate: round3(e.errors / e.n), p95: histogramPercentile(e.hist, 0.95) })),
   };
-}
-
-/** One row of the endpoint table (`GET /api/endpoints`, docs/storage.md#rollups). */
-export interface EndpointSummary {
-  endpoint: string;
-  method: string;
-  count: number;
-  errorRate: number;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-  /** ISO 8601 start time of the newest matching request. */
-  lastSeen: string;
-  /** The same figures over the window of equal length just before this one. */
-  previous: { count: number; errorRate: number; p95: number | null };
 }
 
 /**

@@ -9,12 +9,12 @@ import { parseLogId } from '../record/log-id';
 import { fromRow, keyFromRow, toRow, withRowValues, type KeyRow, type LogRow } from './rows';
 import { computeStats } from './stats';
 import { applyRollups, factFromRecord, factFromRow, FACT_COLUMNS, prepareRollups, rebuildRollups, type RollupFact } from './rollups';
-import { endpointSummaries, rollupFacets, rollupStats, rollupsServe, type EndpointSummary } from './rollup-reads';
+import { endpointSummaries, rollupFacets, rollupStats, rollupsServe } from './rollup-reads';
 import { purgeOlderThan } from './retention';
 import { explainListLogs, listLogs } from './reads';
 import type BetterSqlite3 from 'better-sqlite3';
 import type {
-  ApiKeyInfo, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView, SqliteDriver, Stats, StatsOptions, Store, StoredLog,
+  ApiKeyInfo, EndpointSummary, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView, SqliteDriver, Stats, StatsOptions, Store, StoredLog,
 } from './types';
 
 /** Rows per INSERT statement: knex's SQLite multi-row insert fails beyond ~500 (NOTES.md). */
