@@ -220,7 +220,8 @@ export async function run(): Promise<string> {
   const pg = await pgReachable();
   if (process.env.BENCH_ROLLUP_PARTS?.includes('retention') ?? true) sections.push(await retention());
   if (process.env.BENCH_ROLLUP_PARTS?.includes('queries') ?? true) {
-    for (const dialect of pg ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const)) sections.push(await queries(dialect));
+    const wanted = (process.env.BENCH_ROLLUP_DIALECTS ?? 'sqlite,postgres').split(',');
+    for (const dialect of (['sqlite', 'postgres'] as const).filter((d) => wanted.includes(d) && (d === 'sqlite' || pg))) sections.push(await queries(dialect));
     const file = datasetUrl('sqlite', ROWS);
     const bytes = statSync(file).size;
     sections.push(`SQLite file: ${fmt(bytes / 1048576)} MiB for ${fmt(ROWS)} rows with their rollups = ${fmt(bytes / 1048576 / (ROWS / 1e6))} MiB per million rows.`);
