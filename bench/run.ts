@@ -17,6 +17,7 @@ const BENCHES: Record<string, () => Bench> = {
   ingest: () => require('./ingest') as Bench,
   query: () => require('./query') as Bench,
   rollups: () => require('./rollups') as Bench,
+  partitions: () => require('./partitions') as Bench,
 };
 
 async function main(): Promise<void> {

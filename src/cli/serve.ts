@@ -39,7 +39,7 @@ function wrapListenError(what: string, setting: string, port: number, host: stri
  */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<ServerHandle> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const store = await openStore({ url: config.db }).catch((err: unknown) => {
+  const store = await openStore({ url: config.db, partitionHours: config.partitionHours }).catch((err: unknown) => {
     throw new CliError(`cannot open database ${describeDb(config.db)}: ${(err as Error).message}`);
   });
   const closers: Array<() => Promise<void>> = [() => store.close()];
@@ -94,6 +94,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       wrapListenError('OTLP/gRPC', '--otlp-grpc-port or AUDITSPAN_OTLP_GRPC_PORT', config.otlpGrpcPort, config.host),
     );
     closers.push(() => otlpGrpc.close());
+
+    // PostgreSQL: the next partitions exist before their first span arrives (a span outside
+    // every partition still gets one on demand). A no-op on SQLite.
+    const maintain = (): void => {
+      store.maintainPartitions().catch((err: unknown) => {
+        log(JSON.stringify({ level: 'warn', msg: 'creating partitions failed', error: (err as Error).message }));
+      });
+    };
+    const partitionTimer = setInterval(maintain, HOUR_MS);
+    partitionTimer.unref();
+    closers.push(async () => clearInterval(partitionTimer));
 
     if (config.retentionDays !== undefined) {
       const days = config.retentionDays;

@@ -104,6 +104,11 @@ export const SETTINGS = {
     description: 'Service name recorded on each row (standard OpenTelemetry variable).',
     usedBy: ['register'],
   },
+  partitionHours: {
+    env: 'AUDITSPAN_PARTITION_HOURS', kind: 'int', default: '24',
+    description: 'PostgreSQL: width of the time partitions of the logs table created from now on, in hours (24: one per UTC day). Retention drops whole partitions.',
+    usedBy: ['serve', 'cli'],
+  },
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof SETTINGS;

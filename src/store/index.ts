@@ -9,7 +9,7 @@ export type * from './types';
 
 /** Creates a store (no connection yet); call `migrate()` before use, or use `openStore`. */
 export function createStore(options: StoreOptions = {}): SqlStore {
-  return new SqlStore(parseDbUrl(options.url), options.poolSize, options.sqliteDriver);
+  return new SqlStore(parseDbUrl(options.url), options.poolSize, options.sqliteDriver, options.partitionHours);
 }
 
 /** Creates a store and applies migrations; throws StoreUnavailableError when the database cannot be reached. */

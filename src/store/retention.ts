@@ -1,40 +1,86 @@
 /**
- * Retention: deletes rows older than a cutoff in small time-ordered batches, each its own short
- * transaction that also takes the deleted rows out of the rollups, so that stats stay exact at
- * every commit and concurrent writers wait one batch at most (docs/storage.md#retention).
+ * Retention: rows older than a cutoff go in small time-ordered batches, each its own short
+ * transaction that also takes the deleted rows out of the rollups (rollups.ts), so that stats
+ * stay exact at every commit and concurrent writers wait one batch at most; on a partitioned
+ * PostgreSQL table, whole partitions are dropped (docs/storage.md#retention).
  */
 import type { Knex } from 'knex';
 import type { Dialect } from './connect';
-import { applyRollups, factFromRow, FACT_COLUMNS, GRAINS_US, ROLLUP_TABLE } from './rollups';
+import { listPartitions, type PartitionRange } from './partitions';
+import { removeRangeFromRollups } from './rollups';
 
-/** Pause between batches: lets a writer waiting on the database (another process) take its turn. */
+/** A time range whose rows retention removed: ts_us in [fromUs, toUs); fromUs null = everything older. */
+export interface RemovedRange {
+  fromUs: number | null;
+  toUs: number;
+}
+
+/** Pause between batches: lets a writer waiting on the database (another process too) take its turn. */
 const YIELD_MS = 2;
 
-export async function purgeOlderThan(knex: Knex, dialect: Dialect, cutoffMs: number, options: { batchSize?: number } = {}): Promise<number> {
-  const batch = Math.max(1, options.batchSize ?? 2000);
-  const cutoffUs = Math.floor(cutoffMs * 1000);
+/**
+ * Called inside the transaction that removes the rows of a range, before they go: the one
+ * place where data derived from those rows (the rollups) is removed with them.
+ */
+export async function onRangeRemoved(trx: Knex.Transaction, dialect: Dialect, range: RemovedRange): Promise<void> {
+  await removeRangeFromRollups(trx, dialect, range.fromUs, range.toUs);
+}
+
+/**
+ * Deletes the rows of a range in time-ordered batches: each batch is the time range [start,
+ * start time of the batch+1-th oldest row) read from the ts index, so it holds at most `batch`
+ * rows, and its own transaction removes them from the rollups too.
+ */
+async function deleteInBatches(knex: Knex, dialect: Dialect, range: RemovedRange, batch: number): Promise<number> {
   let total = 0;
   for (;;) {
-    // The batch is a time range [oldest, boundary) read from the ts index: the start time of the
-    // batch+1-th oldest row (or the cutoff), so a batch deletes at most `batch` rows.
-    const next = (await knex('logs').select('ts_us').where('ts_us', '<', cutoffUs).orderBy('ts_us').offset(batch).limit(1).first()) as { ts_us: unknown } | undefined;
-    const boundary = next ? Number(next.ts_us) : cutoffUs;
+    const inRange = (qb: Knex.QueryBuilder) => {
+      qb.where('ts_us', '<', range.toUs);
+      if (range.fromUs !== null) qb.where('ts_us', '>=', range.fromUs);
+    };
+    const next = (await knex('logs').select('ts_us').modify(inRange).orderBy('ts_us').offset(batch).limit(1).first()) as { ts_us: unknown } | undefined;
+    const boundary = next ? Number(next.ts_us) : range.toUs;
     const deleted = await knex.transaction(async (trx) => {
-      // Rows of buckets that stay partly filled are subtracted one by one; buckets that end at
-      // or before the boundary have lost all their rows and are dropped whole.
-      const partialFrom = Math.floor(boundary / GRAINS_US[GRAINS_US.length - 1]) * GRAINS_US[GRAINS_US.length - 1];
-      const partial = (await trx('logs').select(...FACT_COLUMNS).where('ts_us', '>=', partialFrom).where('ts_us', '<', boundary)) as Array<Record<string, unknown>>;
-      const n = Number(await trx('logs').where('ts_us', '<', boundary).del());
-      for (const grain of GRAINS_US) {
-        const start = Math.floor(boundary / grain) * grain;
-        const facts = partial.filter((r) => Number(r.ts_us) >= start).map(factFromRow);
-        await applyRollups(trx, dialect, facts, -1, [grain]);
-        await trx(ROLLUP_TABLE).where('grain', grain).where('bucket_us', '<=', start - grain).del();
-      }
-      return n;
+      await onRangeRemoved(trx, dialect, { fromUs: range.fromUs, toUs: boundary });
+      return Number(await trx('logs').where('ts_us', '<', boundary).modify((qb) => {
+        if (range.fromUs !== null) qb.where('ts_us', '>=', range.fromUs);
+      }).del());
     });
     total += deleted;
     if (!next) return total;
     await new Promise((r) => setTimeout(r, YIELD_MS));
   }
+}
+
+/**
+ * Drops one whole partition: the time a DROP TABLE takes, whatever it holds. Its rows are
+ * counted first (an index-only count: a second or so per 10 M rows) for the purge's report.
+ */
+async function dropPartition(knex: Knex, dialect: Dialect, p: PartitionRange): Promise<number> {
+  return knex.transaction(async (trx) => {
+    // Dropping a partition locks `logs` exclusively for a moment; rather than queue every write
+    // behind a long-running read, give up and try again at the next purge.
+    await trx.raw("SET LOCAL lock_timeout = '10s'");
+    const { rows } = (await trx.raw(`SELECT count(*) AS n FROM ${p.name}`)) as { rows: Array<{ n: string }> };
+    await onRangeRemoved(trx, dialect, { fromUs: p.fromUs, toUs: p.toUs });
+    await trx.raw(`DROP TABLE ${p.name}`);
+    return Number(rows[0].n);
+  });
+}
+
+/**
+ * Removes every row older than `cutoffUs`. On a partitioned PostgreSQL table, the partitions
+ * entirely older are dropped, and the rows older than the cutoff in the partition that spans it
+ * are deleted in batches; elsewhere (SQLite, PostgreSQL before migration 005) rows are deleted
+ * in batches. Returns the number of rows removed.
+ */
+export async function purgeOlderThan(knex: Knex, dialect: Dialect, cutoffUs: number, batch: number): Promise<number> {
+  const partitions = dialect === 'postgres' ? await listPartitions(knex) : [];
+  if (partitions.length === 0) return deleteInBatches(knex, dialect, { fromUs: null, toUs: cutoffUs }, batch);
+  let total = 0;
+  for (const p of partitions) {
+    if (p.toUs <= cutoffUs) total += await dropPartition(knex, dialect, p);
+    else if (p.fromUs < cutoffUs) total += await deleteInBatches(knex, dialect, { fromUs: p.fromUs, toUs: cutoffUs }, batch);
+  }
+  return total;
 }

@@ -253,3 +253,33 @@ export async function rebuildRollups(knex: Knex, dialect: Dialect, onProgress?: 
   }
   return rows;
 }
+
+/**
+ * Takes the rows of [lo, hi) (lo null: everything older) out of the rollups, inside the
+ * transaction that deletes them and before it does: rollup buckets wholly inside the range are
+ * dropped; the rows still stored in the buckets that straddle an end (at most two per grain)
+ * are read and subtracted. Rows of the range deleted by earlier transactions are no longer read.
+ */
+export async function removeRangeFromRollups(trx: Knex | Knex.Transaction, dialect: Dialect, lo: number | null, hi: number): Promise<void> {
+  for (const grain of GRAINS_US) {
+    const firstWhole = lo === null ? -Infinity : Math.ceil(lo / grain) * grain;
+    const wholeEnd = Math.floor(hi / grain) * grain;
+    if (firstWhole < wholeEnd) {
+      await trx(ROLLUP_TABLE).where('grain', grain).where('bucket_us', '<', wholeEnd).modify((qb) => {
+        if (lo !== null) qb.where('bucket_us', '>=', firstWhole);
+      }).del();
+    }
+    const partial: Array<[number | null, number]> = [];
+    if (lo !== null && firstWhole > wholeEnd) partial.push([lo, hi]); // both ends in one bucket
+    else {
+      if (lo !== null && lo < firstWhole) partial.push([lo, Math.min(firstWhole, hi)]);
+      if (wholeEnd < hi) partial.push([lo === null ? wholeEnd : Math.max(wholeEnd, lo), hi]);
+    }
+    for (const [from, to] of partial) {
+      const rows = (await trx('logs').select(...FACT_COLUMNS).where('ts_us', '<', to).modify((qb) => {
+        if (from !== null) qb.where('ts_us', '>=', from);
+      })) as Array<Record<string, unknown>>;
+      await applyRollups(trx, dialect, rows.map(factFromRow), -1, [grain]);
+    }
+  }
+}

@@ -6,19 +6,18 @@ import { applyFilter } from './filter';
 import { LEGACY_ID_MAX, META_TABLE, MIGRATION_CONFIG } from './migrations';
 import { claimSqliteFile } from './sqlite-files';
 import { parseLogId } from '../record/log-id';
-import { fromRow, keyFromRow, toRow, withRowValues, type KeyRow, type LogRow } from './rows';
-import { computeStats } from './stats';
-import { applyRollups, factFromRecord, factFromRow, FACT_COLUMNS, prepareRollups, rebuildRollups, type RollupFact } from './rollups';
-import { endpointSummaries, rollupFacets, rollupStats, rollupsServe } from './rollup-reads';
+import { aheadTimestamps, DEFAULT_PARTITION_HOURS, ensurePartitions, HOUR_US, isPartitioned, PartitionCache } from './partitions';
 import { purgeOlderThan } from './retention';
+import { fromRow, keyFromRow, type KeyRow, type LogRow } from './rows';
+import { computeStats } from './stats';
+import { rebuildRollups } from './rollups';
+import { endpointSummaries, rollupFacets, rollupStats, rollupsServe } from './rollup-reads';
 import { explainListLogs, listLogs } from './reads';
-import type BetterSqlite3 from 'better-sqlite3';
+import { insertBetterSqlite, insertWithKnex } from './writes';
 import type {
   ApiKeyInfo, EndpointSummary, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView, SqliteDriver, Stats, StatsOptions, Store, StoredLog,
 } from './types';
 
-/** Rows per INSERT statement: knex's SQLite multi-row insert fails beyond ~500 (NOTES.md). */
-const ROWS_PER_STATEMENT = 500;
 const EXPORT_PAGE = 1000;
 
 const UNAVAILABLE_CODES = new Set([
@@ -46,39 +45,6 @@ export function toStoreError(err: unknown, what: string): StoreError {
   return unavailable ? new StoreUnavailableError(message, { cause: err }) : new StoreError(message, { cause: err });
 }
 
-/** The unique key that makes writes idempotent (migration 004): a replayed span is skipped. */
-const UNIQUE_KEY = ['ts_us', 'span_id', 'trace_id'];
-/** The columns `toRow` fills, in its order (derived from it, so the two cannot drift apart). */
-const ROW_COLUMNS = Object.keys(toRow({} as AuditRecord, 0));
-const INSERT_SQL =
-  `INSERT INTO logs (${ROW_COLUMNS.join(', ')}) VALUES (${ROW_COLUMNS.map(() => '?').join(', ')}) ` +
-  `ON CONFLICT (${UNIQUE_KEY.join(', ')}) DO NOTHING`;
-type PreparedInsert = (records: readonly AuditRecord[], nowMs: number) => number;
-const insertsByConnection = new WeakMap<BetterSqlite3.Database, PreparedInsert>();
-
-/**
- * better-sqlite3's fastest write path (NOTES.md): one prepared single-row statement, run per
- * row inside one transaction with the row's values bound by position; returns the rows
- * inserted (duplicates are ignored).
- */
-function preparedInsert(db: BetterSqlite3.Database): PreparedInsert {
-  let insert = insertsByConnection.get(db);
-  if (!insert) {
-    const statement = db.prepare(INSERT_SQL);
-    const run = statement.run.bind(statement);
-    const rollups = prepareRollups(db);
-    insert = db.transaction((records: readonly AuditRecord[], nowMs: number) => {
-      const facts: RollupFact[] = [];
-      for (const record of records) if (withRowValues(record, nowMs, run).changes > 0) facts.push(factFromRecord(record));
-      // In the same transaction, from the rows actually inserted: a skipped duplicate adds nothing.
-      rollups(facts);
-      return facts.length;
-    });
-    insertsByConnection.set(db, insert);
-  }
-  return insert;
-}
-
 export class SqlStore implements Store {
   readonly dialect: Dialect;
   private readonly knex: Knex;
@@ -87,8 +53,15 @@ export class SqlStore implements Store {
   private readonly releaseFile: () => void;
   /** See legacyIdMax(). */
   private legacyMax: Promise<number | null> | undefined;
+  /** PostgreSQL: partition width in µs; `partitions` is set once migrate() found `logs` partitioned. */
+  private readonly partitionUs: number;
+  private partitions: PartitionCache | undefined;
 
-  constructor(parsed: ParsedDbUrl, poolSize?: number, sqliteDriver: SqliteDriver = 'sqlite3') {
+  constructor(parsed: ParsedDbUrl, poolSize?: number, sqliteDriver: SqliteDriver = 'sqlite3', partitionHours = DEFAULT_PARTITION_HOURS) {
+    if (!Number.isSafeInteger(partitionHours) || partitionHours < 1) {
+      throw new StoreError(`partitionHours: ${partitionHours} is not a positive whole number of hours`);
+    }
+    this.partitionUs = partitionHours * HOUR_US;
     this.dialect = parsed.dialect;
     this.releaseFile = parsed.dialect === 'sqlite' ? claimSqliteFile(parsed.target, sqliteDriver) : () => {};
     this.knex = createKnex(parsed, poolSize, sqliteDriver);
@@ -107,6 +80,21 @@ export class SqlStore implements Store {
   migrate(): Promise<void> {
     return this.run('migrating the database', async () => {
       await this.knex.migrate.latest(MIGRATION_CONFIG);
+      this.partitions = undefined;
+      if (this.dialect === 'postgres' && (await isPartitioned(this.knex))) {
+        this.partitions = new PartitionCache(this.knex, this.partitionUs);
+        await ensurePartitions(this.knex, aheadTimestamps(Date.now(), this.partitionUs), this.partitionUs);
+      }
+    });
+  }
+
+  /**
+   * PostgreSQL: creates the current partition and the next ones where missing (`serve` calls it
+   * hourly; migrate() at start). A no-op elsewhere.
+   */
+  maintainPartitions(nowMs = Date.now()): Promise<void> {
+    return this.run('creating partitions', async () => {
+      if (this.partitions) await ensurePartitions(this.knex, aheadTimestamps(nowMs, this.partitionUs), this.partitionUs);
     });
   }
 
@@ -114,6 +102,7 @@ export class SqlStore implements Store {
   rollbackAll(): Promise<void> {
     return this.run('rolling back migrations', async () => {
       await this.knex.migrate.rollback(MIGRATION_CONFIG, true);
+      this.partitions = undefined;
     });
   }
 
@@ -125,31 +114,8 @@ export class SqlStore implements Store {
 
   insertBatch(records: readonly AuditRecord[]): Promise<InsertResult> {
     if (records.length === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
-    if (this.preparedInserts) {
-      return this.run('writing audit rows', async () => {
-        const conn = (await this.knex.client.acquireConnection()) as BetterSqlite3.Database;
-        try {
-          const inserted = preparedInsert(conn)(records, Date.now());
-          return { inserted, duplicates: records.length - inserted };
-        } finally {
-          await this.knex.client.releaseConnection(conn);
-        }
-      });
-    }
-    return this.run('writing audit rows', () =>
-      this.knex.transaction(async (trx) => {
-        const now = Date.now();
-        const facts: RollupFact[] = [];
-        for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
-          const rows = records.slice(i, i + ROWS_PER_STATEMENT).map((r) => toRow(r, now));
-          // RETURNING lists only the rows inserted (ON CONFLICT DO NOTHING skips duplicates).
-          const result = (await trx('logs').insert(rows).onConflict(UNIQUE_KEY).ignore().returning([...FACT_COLUMNS])) as Array<Record<string, unknown>>;
-          for (const row of result) facts.push(factFromRow(row));
-        }
-        await applyRollups(trx, this.dialect, facts);
-        return { inserted: facts.length, duplicates: records.length - facts.length };
-      }),
-    );
+    if (this.preparedInserts) return this.run('writing audit rows', () => insertBetterSqlite(this.knex, records));
+    return this.run('writing audit rows', () => insertWithKnex(this.knex, this.dialect, this.partitions, records));
   }
 
   listLogs(filter: LogFilter, options: ListOptions): Promise<LogPage> {
@@ -228,7 +194,12 @@ export class SqlStore implements Store {
   }
 
   purgeOlderThan(cutoffMs: number, options: { batchSize?: number } = {}): Promise<number> {
-    return this.run('purging old logs', () => purgeOlderThan(this.knex, this.dialect, cutoffMs, options));
+    return this.run('purging old logs', async () => {
+      const removed = await purgeOlderThan(this.knex, this.dialect, Math.floor(cutoffMs * 1000), options.batchSize ?? 2000);
+      // A dropped partition is no longer there to write into.
+      this.partitions?.forget();
+      return removed;
+    });
   }
 
   createApiKey(key: { name: string; companyId: string | null; hash: string }): Promise<ApiKeyInfo> {

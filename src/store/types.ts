@@ -170,6 +170,11 @@ export interface StoreOptions {
    * the server's request thread.
    */
   sqliteDriver?: SqliteDriver;
+  /**
+   * PostgreSQL: width of the time partitions of `logs` created from now on, in hours. Default 24
+   * (a partition per UTC day). Existing partitions keep their bounds; new ones fill the gaps.
+   */
+  partitionHours?: number;
 }
 
 export type SqliteDriver = 'sqlite3' | 'better-sqlite3';

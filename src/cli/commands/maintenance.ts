@@ -10,7 +10,7 @@ import { envOption, settingOption, settingOverrides } from '../options';
 export async function openCliStore(opts: Record<string, unknown>): Promise<Store> {
   const config = loadConfig(process.env, settingOverrides(opts, ['db']));
   try {
-    return await openStore({ url: config.db });
+    return await openStore({ url: config.db, partitionHours: config.partitionHours });
   } catch (err) {
     throw new CliError(`cannot open database ${describeDb(config.db)}: ${(err as Error).message}`);
   }
