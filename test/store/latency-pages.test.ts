@@ -21,7 +21,9 @@ forEachStore('pages with latency bounds', ({ store }) => {
   const NOW = Date.UTC(2026, 10, 20, 12, 0, 0);
   const records = generateRecords(LATENCY_WALK_ROWS * 2 + 500, 55, { endMs: NOW, spanMs: 2 * 86_400_000 });
 
-  before(async () => {
+  before(async function () {
+    // 4 500 rows in 500-row batches: slow on a busy shared machine.
+    this.timeout(180_000);
     for (let i = 0; i < records.length; i += 500) await store().insertBatch(records.slice(i, i + 500));
   });
 
