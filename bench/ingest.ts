@@ -28,6 +28,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SENDERS = 2;
 /** Rows already in the table (BENCH_INGEST_PRELOAD; 0: a fresh database each round). */
 const PRELOAD = Number(process.env.BENCH_INGEST_PRELOAD ?? 0);
+/** SQLite's preloaded rows when they differ (BENCH_INGEST_PRELOAD_SQLITE; default: BENCH_INGEST_PRELOAD). */
+const PRELOAD_SQLITE = Number(process.env.BENCH_INGEST_PRELOAD_SQLITE ?? PRELOAD);
 /** Preloaded rows end here; the measured spans start now, after them. */
 const PRELOAD_END_MS = Date.UTC(2026, 11, 1);
 const PRELOAD_PG_DB = process.env.BENCH_PG_DATABASE ?? 'auditspan_bench_preload';
@@ -44,7 +46,7 @@ async function target(dialect: 'sqlite' | 'postgres'): Promise<BenchStore & { fr
   if (PRELOAD === 0) return { ...(await freshStore(dialect)), fromMs: 0 };
   const p = dialect === 'postgres'
     ? await preloadPostgres(PRELOAD_PG_DB, PRELOAD, PRELOAD_END_MS)
-    : await preloadSqlite(join(PRELOAD_DIR, 'ingest.db'), PRELOAD, PRELOAD_END_MS);
+    : await preloadSqlite(join(PRELOAD_DIR, 'ingest.db'), PRELOAD_SQLITE, PRELOAD_END_MS);
   const store = await openStore({ url: p.url });
   return {
     store, url: p.url, fromMs: PRELOAD_END_MS,
@@ -203,7 +205,7 @@ export async function run(): Promise<string> {
     `\`npm run bench -- ingest\` — ${BATCHES} OTLP/HTTP protobuf requests × ${BATCH} HTTP server spans (${fmt(total)} spans,`,
     `with request bodies to redact), ${SENDERS} concurrent senders, acknowledged only once committed; ${ROUNDS} rounds, medians,`,
     PRELOAD > 0
-      ? `each round into a table already holding ${fmt(PRELOAD)} rows (BENCH_INGEST_PRELOAD; the measured rows are deleted after each step). Every acknowledged span was counted in the database.`
+      ? `each round into a table already holding ${fmt(PRELOAD)} rows on PostgreSQL and ${fmt(PRELOAD_SQLITE)} on SQLite (BENCH_INGEST_PRELOAD, BENCH_INGEST_PRELOAD_SQLITE; the measured rows are deleted after each step). Every acknowledged span was counted in the database.`
       : 'each round into a fresh database. Every acknowledged span was counted in the database.',
     '',
     table(['database', 'raw driver insert (rows/s)', 'store.insertBatch in process (rows/s)', 'through the receiver (spans/s)', 'receiver vs raw'], rows),

@@ -19,6 +19,7 @@ function start(): AuditHandle | undefined {
   }
   return register({
     db: config.db,
+    sqliteSynchronous: config.sqliteSynchronous,
     record: { maxPayloadBytes: config.maxPayloadBytes, redaction: { extraKeys: config.redactKeys } },
     ignorePaths: config.ignorePaths,
     trustProxy: config.trustProxy,

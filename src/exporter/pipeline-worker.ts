@@ -24,7 +24,7 @@ let resource: Attributes = {};
 const map = createRecordMapper(config.record);
 const writer = new RecordWriter({
   // Blocking is harmless on this thread, so SQLite takes its fastest driver (docs/architecture.md).
-  store: () => openStore({ url: config.db, sqliteDriver: 'better-sqlite3' }),
+  store: () => openStore({ url: config.db, sqliteDriver: 'better-sqlite3', sqliteSynchronous: config.sqliteSynchronous }),
   maxQueue: config.maxQueue,
   report: (message) => post({ t: 'report', message }),
   onProgress: () => scheduleStats(),

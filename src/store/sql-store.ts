@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { AuditRecord } from '../record/types';
 import { createKnex, type Dialect, type ParsedDbUrl } from './connect';
-import { ConflictError, NotFoundError, StoreError, StoreUnavailableError } from './errors';
+import { classifyDriverError, ConflictError, NotFoundError, StoreError, StoreRejectedError, StoreUnavailableError } from './errors';
 import { applyFilter } from './filter';
 import { LEGACY_ID_MAX, META_TABLE, MIGRATION_CONFIG } from './migrations';
 import { claimSqliteFile } from './sqlite-files';
@@ -15,16 +16,10 @@ import { endpointSummaries, rollupFacets, rollupStats, rollupsServe } from './ro
 import { explainListLogs, listLogs } from './reads';
 import { insertBetterSqlite, insertWithKnex } from './writes';
 import type {
-  ApiKeyInfo, EndpointSummary, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView, SqliteDriver, Stats, StatsOptions, Store, StoredLog,
+  ApiKeyInfo, EndpointSummary, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView, SqliteDriver, SqliteSynchronous, Stats, StatsOptions, Store, StoredLog,
 } from './types';
 
 const EXPORT_PAGE = 1000;
-
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', 'EAI_AGAIN',
-  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_READONLY',
-  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006', '3D000', '28P01', '28000',
-]);
 
 function describe(err: unknown): string {
   const e = err as { message?: string; code?: string };
@@ -35,14 +30,10 @@ function describe(err: unknown): string {
 /** Maps driver errors to the store's named errors, with one readable line. */
 export function toStoreError(err: unknown, what: string): StoreError {
   if (err instanceof StoreError) return err;
-  const e = err as { code?: string; name?: string; message?: string; errors?: Array<{ code?: string }> };
-  const code = e?.code ?? e?.errors?.[0]?.code;
-  const unavailable =
-    (code !== undefined && UNAVAILABLE_CODES.has(code)) ||
-    e?.name === 'KnexTimeoutError' ||
-    /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Client has encountered a connection error/i.test(e?.message ?? '');
+  const kind = classifyDriverError(err);
   const message = `${what}: ${describe(err)}`;
-  return unavailable ? new StoreUnavailableError(message, { cause: err }) : new StoreError(message, { cause: err });
+  if (kind === 'outage') return new StoreUnavailableError(message, { cause: err });
+  return kind === 'rejected' ? new StoreRejectedError(message, { cause: err }) : new StoreError(message, { cause: err });
 }
 
 export class SqlStore implements Store {
@@ -57,14 +48,14 @@ export class SqlStore implements Store {
   private readonly partitionUs: number;
   private partitions: PartitionCache | undefined;
 
-  constructor(parsed: ParsedDbUrl, poolSize?: number, sqliteDriver: SqliteDriver = 'sqlite3', partitionHours = DEFAULT_PARTITION_HOURS) {
+  constructor(parsed: ParsedDbUrl, poolSize?: number, sqliteDriver: SqliteDriver = 'sqlite3', partitionHours = DEFAULT_PARTITION_HOURS, sqliteSynchronous: SqliteSynchronous = 'normal') {
     if (!Number.isSafeInteger(partitionHours) || partitionHours < 1) {
       throw new StoreError(`partitionHours: ${partitionHours} is not a positive whole number of hours`);
     }
     this.partitionUs = partitionHours * HOUR_US;
     this.dialect = parsed.dialect;
     this.releaseFile = parsed.dialect === 'sqlite' ? claimSqliteFile(parsed.target, sqliteDriver) : () => {};
-    this.knex = createKnex(parsed, poolSize, sqliteDriver);
+    this.knex = createKnex(parsed, poolSize, sqliteDriver, sqliteSynchronous);
     this.preparedInserts = parsed.dialect === 'sqlite' && sqliteDriver === 'better-sqlite3';
   }
 
@@ -103,6 +94,21 @@ export class SqlStore implements Store {
     return this.run('rolling back migrations', async () => {
       await this.knex.migrate.rollback(MIGRATION_CONFIG, true);
       this.partitions = undefined;
+    });
+  }
+
+  /**
+   * What a committed write survives, as the database is configured right now: SQLite's
+   * `synchronous` mode of this store's connection, or PostgreSQL's `synchronous_commit`.
+   */
+  durability(): Promise<string> {
+    return this.run('reading the durability settings', async () => {
+      if (this.dialect === 'postgres') {
+        const result = (await this.knex.raw('show synchronous_commit')) as { rows: Array<{ synchronous_commit: string }> };
+        return `postgres synchronous_commit=${result.rows[0].synchronous_commit}`;
+      }
+      const rows = (await this.knex.raw('pragma synchronous')) as Array<{ synchronous: number }>;
+      return `sqlite synchronous=${['off', 'normal', 'full', 'extra'][rows[0].synchronous] ?? String(rows[0].synchronous)}`;
     });
   }
 
@@ -233,6 +239,30 @@ export class SqlStore implements Store {
     return this.run('checking an API key', async () => {
       const row = (await this.knex('api_keys').where('key_hash', hash).whereNull('revoked_at').first()) as KeyRow | undefined;
       return row ? keyFromRow(row) : null;
+    });
+  }
+
+  listActiveApiKeyHashes(): Promise<Array<ApiKeyInfo & { hash: string }>> {
+    return this.run('listing API keys', async () =>
+      ((await this.knex('api_keys').whereNull('revoked_at').orderBy('id')) as Array<KeyRow & { key_hash: string }>).map((row) => ({
+        ...keyFromRow(row),
+        hash: row.key_hash,
+      })),
+    );
+  }
+
+  serverSecret(name: string, options: { rotate?: boolean } = {}): Promise<string> {
+    return this.run('reading a server secret', async () => {
+      const metaName = `secret:${name}`;
+      const fresh = randomBytes(32).toString('base64url');
+      if (options.rotate) {
+        await this.knex(META_TABLE).insert({ name: metaName, value: fresh }).onConflict('name').merge();
+        return fresh;
+      }
+      // Two processes starting at once agree on the first value written.
+      await this.knex(META_TABLE).insert({ name: metaName, value: fresh }).onConflict('name').ignore();
+      const row = (await this.knex(META_TABLE).where({ name: metaName }).first('value')) as { value: string };
+      return row.value;
     });
   }
 
