@@ -17,6 +17,7 @@ const BENCHES: Record<string, () => Bench> = {
   ingest: () => require('./ingest') as Bench,
   query: () => require('./query') as Bench,
   search: () => require('./search') as Bench,
+  rollups: () => require('./rollups') as Bench,
   'sqlite-durability': () => require('./sqlite-durability') as Bench,
   'receiver-memory': () => require('./receiver-memory') as Bench,
   partitions: () => require('./partitions') as Bench,

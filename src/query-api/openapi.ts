@@ -176,6 +176,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/api/stats': {
         get: {
           summary: 'Totals, latency percentiles, time series and per-endpoint figures',
+          description: 'Counts and error rates are exact. Without q and latency bounds the figures come from hourly and daily rollups; percentiles are then within 9.05 % of the exact value (docs/query-api.md).',
           parameters: [...filterParams, { name: 'bucket', in: 'query', description: '1m, 5m, 15m, 30m, 1h, 3h, 6h, 12h, 1d, 7d or milliseconds', schema: { type: 'string' } }],
           responses: { 200: { description: 'Stats', ...json('Stats') }, ...errors },
         },

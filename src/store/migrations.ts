@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { createSearchIndexes, dropSearchIndexes } from './search';
+import { createRollupTable, rebuildRollups, ROLLUP_TABLE } from './rollups';
 import { aheadTimestamps, DAY_US, ensurePartitions, isPartitioned } from './partitions';
 
 /** Small facts about the database itself, one row per name. */
@@ -38,6 +39,12 @@ const LOG_INDEXES: Array<[string, string[]]> = [
 const WIDE_INDEXES: Array<[string, string[]]> = [
   ['logs_endpoint_ts', ['endpoint', 'ts_us', 'id', 'status_class', 'token_name', 'method']],
   ['logs_token_ts', ['token_name', 'ts_us', 'id', 'status_class', 'endpoint', 'method']],
+];
+
+/** Migration 006: first pages of the filters the earlier indexes left to a scan (docs/storage.md#indexes). */
+const PAGE_INDEXES: Array<[string, string[]]> = [
+  // Latency bounds whose matches are rare: read by latency, then sorted by time (reads.ts).
+  ['logs_latency_ts', ['latency_ms', 'ts_us', 'id']],
 ];
 
 const MIGRATIONS: Migration[] = [
@@ -189,6 +196,21 @@ const MIGRATIONS: Migration[] = [
       await knex.raw('ALTER TABLE logs_unpartitioned RENAME TO logs');
       await knex.raw('ALTER TABLE logs ADD CONSTRAINT logs_pkey PRIMARY KEY (id)');
       await createLogIndexes(knex, legacyMax);
+    },
+  },
+  {
+    // Rollups of every row per hour and per day (rollups.ts, docs/storage.md#rollups), built
+    // from the rows already stored; and indexes for the first pages at 10 M rows.
+    name: '006_rollups',
+    async up(knex) {
+      const dialect = knex.client.config.client === 'pg' ? 'postgres' : 'sqlite';
+      await createRollupTable(knex, dialect);
+      await rebuildRollups(knex, dialect);
+      for (const [name, columns] of PAGE_INDEXES) await knex.schema.alterTable('logs', (t) => t.index(columns, name));
+    },
+    async down(knex) {
+      for (const [name] of PAGE_INDEXES) await knex.raw(`DROP INDEX IF EXISTS ${name}`);
+      await knex.schema.dropTableIfExists(ROLLUP_TABLE);
     },
   },
   {

@@ -1,6 +1,13 @@
+/**
+ * Retention: rows older than a cutoff go in small time-ordered batches, each its own short
+ * transaction that also takes the deleted rows out of the rollups (rollups.ts), so that stats
+ * stay exact at every commit and concurrent writers wait one batch at most; on a partitioned
+ * PostgreSQL table, whole partitions are dropped (docs/storage.md#retention).
+ */
 import type { Knex } from 'knex';
 import type { Dialect } from './connect';
 import { listPartitions, type PartitionRange } from './partitions';
+import { removeRangeFromRollups } from './rollups';
 
 /** A time range whose rows retention removed: ts_us in [fromUs, toUs); fromUs null = everything older. */
 export interface RemovedRange {
@@ -8,39 +15,40 @@ export interface RemovedRange {
   toUs: number;
 }
 
+/** Pause between batches: lets a writer waiting on the database (another process too) take its turn. */
+const YIELD_MS = 2;
+
 /**
- * Called once per time range that retention emptied, inside the transaction that removed its
- * last rows: the one place where data derived from those rows (per-minute rollups) is removed
- * with them. Nothing is derived yet.
+ * Called inside the transaction that removes the rows of a range, before they go: the one
+ * place where data derived from those rows (the rollups) is removed with them.
  */
-export async function onRangeRemoved(trx: Knex.Transaction, range: RemovedRange): Promise<void> {
-  void trx;
-  void range;
+export async function onRangeRemoved(trx: Knex.Transaction, dialect: Dialect, range: RemovedRange): Promise<void> {
+  await removeRangeFromRollups(trx, dialect, range.fromUs, range.toUs);
 }
 
 /**
- * Deletes rows older than `cutoffUs` in small batches, each its own transaction, so that
- * concurrent inserts wait milliseconds, not the whole purge. The last batch's transaction also
- * runs `onRangeRemoved` for the range.
+ * Deletes the rows of a range in time-ordered batches: each batch is the time range [start,
+ * start time of the batch+1-th oldest row) read from the ts index, so it holds at most `batch`
+ * rows, and its own transaction removes them from the rollups too.
  */
 async function deleteInBatches(knex: Knex, dialect: Dialect, range: RemovedRange, batch: number): Promise<number> {
   let total = 0;
   for (;;) {
+    const inRange = (qb: Knex.QueryBuilder) => {
+      qb.where('ts_us', '<', range.toUs);
+      if (range.fromUs !== null) qb.where('ts_us', '>=', range.fromUs);
+    };
+    const next = (await knex('logs').select('ts_us').modify(inRange).orderBy('ts_us').offset(batch).limit(1).first()) as { ts_us: unknown } | undefined;
+    const boundary = next ? Number(next.ts_us) : range.toUs;
     const deleted = await knex.transaction(async (trx) => {
-      const victims = trx('logs').where('ts_us', '<', range.toUs).modify((qb) => {
+      await onRangeRemoved(trx, dialect, { fromUs: range.fromUs, toUs: boundary });
+      return Number(await trx('logs').where('ts_us', '<', boundary).modify((qb) => {
         if (range.fromUs !== null) qb.where('ts_us', '>=', range.fromUs);
-      }).orderBy('ts_us').limit(batch);
-      // PostgreSQL: by (ts_us, id), the partitioned table's primary key, so that only the
-      // partitions of the range are touched; SQLite: by its rowid primary key.
-      const n = dialect === 'postgres'
-        ? Number(await trx('logs').whereIn(['ts_us', 'id'], victims.select('ts_us', 'id')).del())
-        : Number(await trx('logs').whereIn('id', victims.select('id')).del());
-      if (n < batch) await onRangeRemoved(trx, range);
-      return n;
+      }).del());
     });
     total += deleted;
-    if (deleted < batch) return total;
-    await new Promise((r) => setImmediate(r));
+    if (!next) return total;
+    await new Promise((r) => setTimeout(r, YIELD_MS));
   }
 }
 
@@ -48,13 +56,13 @@ async function deleteInBatches(knex: Knex, dialect: Dialect, range: RemovedRange
  * Drops one whole partition: the time a DROP TABLE takes, whatever it holds. Its rows are
  * counted first (an index-only count: a second or so per 10 M rows) for the purge's report.
  */
-async function dropPartition(knex: Knex, p: PartitionRange): Promise<number> {
+async function dropPartition(knex: Knex, dialect: Dialect, p: PartitionRange): Promise<number> {
   return knex.transaction(async (trx) => {
     // Dropping a partition locks `logs` exclusively for a moment; rather than queue every write
     // behind a long-running read, give up and try again at the next purge.
     await trx.raw("SET LOCAL lock_timeout = '10s'");
     const { rows } = (await trx.raw(`SELECT count(*) AS n FROM ${p.name}`)) as { rows: Array<{ n: string }> };
-    await onRangeRemoved(trx, { fromUs: p.fromUs, toUs: p.toUs });
+    await onRangeRemoved(trx, dialect, { fromUs: p.fromUs, toUs: p.toUs });
     await trx.raw(`DROP TABLE ${p.name}`);
     return Number(rows[0].n);
   });
@@ -71,7 +79,7 @@ export async function purgeOlderThan(knex: Knex, dialect: Dialect, cutoffUs: num
   if (partitions.length === 0) return deleteInBatches(knex, dialect, { fromUs: null, toUs: cutoffUs }, batch);
   let total = 0;
   for (const p of partitions) {
-    if (p.toUs <= cutoffUs) total += await dropPartition(knex, p);
+    if (p.toUs <= cutoffUs) total += await dropPartition(knex, dialect, p);
     else if (p.fromUs < cutoffUs) total += await deleteInBatches(knex, dialect, { fromUs: p.fromUs, toUs: cutoffUs }, batch);
   }
   return total;

@@ -2,10 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { AuditRecord } from '../record/types';
 import { createKnex, type Dialect, type ParsedDbUrl } from './connect';
-import { decodeCursor, encodeCursor } from './cursor';
 import { classifyDriverError, ConflictError, NotFoundError, StoreError, StoreRejectedError, StoreUnavailableError } from './errors';
 import { applyFilter } from './filter';
-import { applySearch, hasText, parseSearch, PROBE_ROWS } from './search';
 import { LEGACY_ID_MAX, META_TABLE, MIGRATION_CONFIG } from './migrations';
 import { claimSqliteFile } from './sqlite-files';
 import { parseLogId } from '../record/log-id';
@@ -15,15 +13,15 @@ import { fromRow, keyFromRow, type KeyRow, type LogRow } from './rows';
 import { computeStats } from './stats';
 import { endpointSummary } from './endpoints';
 import { queryViews, viewRow } from './views';
+import { rebuildRollups } from './rollups';
+import { endpointSummaries, rollupFacets, rollupStats, rollupsServe } from './rollup-reads';
+import { explainListLogs, listLogs } from './reads';
 import { insertBetterSqlite, insertWithKnex } from './writes';
 import type {
-  ApiKeyInfo, EndpointFigures, EndpointSummaryOptions, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView, SqliteDriver,
+  ApiKeyInfo, EndpointFigures, EndpointSummary, EndpointSummaryOptions, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView, SqliteDriver,
   SqliteSynchronous, Stats, StatsOptions, Store, StoredLog, ViewFilter, ViewPage,
 } from './types';
 
-const FACET_LIMIT = 200;
-/** Facets are the values seen in the newest this-many matching rows. */
-const FACET_ROWS = 50_000;
 const EXPORT_PAGE = 1000;
 
 function describe(err: unknown): string {
@@ -130,41 +128,7 @@ export class SqlStore implements Store {
   }
 
   listLogs(filter: LogFilter, options: ListOptions): Promise<LogPage> {
-    const limit = Math.max(1, Math.min(500, Math.floor(options.limit)));
-    const cursor = options.cursor ? decodeCursor(options.cursor) : undefined;
-    const after = (qb: Knex.QueryBuilder): void => {
-      if (cursor) qb.whereRaw('(ts_us, id) < (?, ?)', [cursor.ts, cursor.id]);
-    };
-    const newestFirst = [{ column: 'ts_us', order: 'desc' }, { column: 'id', order: 'desc' }];
-    return this.run('listing logs', async () => {
-      let rows: LogRow[] | undefined;
-      const terms = filter.q ? parseSearch(filter.q) : [];
-      if (hasText(terms)) {
-        // Plain words: scan the newest rows of the other filters first (PROBE_ROWS, then more if
-        // the word was seen there). A full page from them is the right page (rows are read in
-        // order), so a common word never reaches its index, whose entries for it would be
-        // counted in the millions; a word not seen among the newest rows goes to the index.
-        for (const probeRows of PROBE_ROWS) {
-          const recent = this.knex('logs').modify(applyFilter(this.dialect, filter, 'none')).modify(after)
-            .orderBy(newestFirst).limit(probeRows).as('recent');
-          const probe = (await this.knex.from(recent).modify(applySearch(this.dialect, terms, 'scan'))
-            .orderBy(newestFirst).limit(limit + 1)) as LogRow[];
-          if (probe.length > limit) rows = probe;
-          if (rows || probe.length === 0) break;
-        }
-      }
-      rows ??= (await this.knex('logs')
-        .modify(applyFilter(this.dialect, filter))
-        .modify(after)
-        .orderBy(newestFirst)
-        .limit(limit + 1)) as LogRow[];
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        data: page.map(fromRow),
-        nextCursor: rows.length > limit && last ? encodeCursor({ ts: Number(last.ts_us), id: Number(last.id) }) : null,
-      };
-    });
+    return this.run('listing logs', () => listLogs(this.knex, this.dialect, filter, options));
   }
 
   async getLog(id: string, companyId?: string): Promise<StoredLog> {
@@ -198,43 +162,28 @@ export class SqlStore implements Store {
     return this.legacyMax;
   }
 
+  /**
+   * From the rollups (exact counts, percentiles within 9.05 %) unless the filter has text or
+   * latency bounds, which the rollups do not carry: then from the rows (stats.ts).
+   */
   stats(filter: LogFilter, options: StatsOptions = {}): Promise<Stats> {
-    return this.run('computing stats', () => computeStats(this.knex, this.dialect, filter, options.bucketMs));
+    return this.run('computing stats', () =>
+      rollupsServe(filter) ? rollupStats(this.knex, this.dialect, filter, options.bucketMs) : computeStats(this.knex, this.dialect, filter, options.bucketMs));
+  }
+
+  /** Per (endpoint, method) figures with the previous window's (rollup-reads.ts, for `GET /api/endpoints`). */
+  endpointSummaries(filter: LogFilter): Promise<EndpointSummary[]> {
+    if (!rollupsServe(filter)) return Promise.reject(new StoreError('endpoint summaries take no text or latency filter'));
+    return this.run('summarizing endpoints', () => endpointSummaries(this.knex, this.dialect, filter));
   }
 
   facets(filter: LogFilter): Promise<Facets> {
-    return this.run('reading facets', async () => {
-      const where = applyFilter(this.dialect, filter);
-      // One grouped pass over the newest FACET_ROWS matching rows (read newest-first from an
-      // index, so the cost does not grow with the window), then the most frequent values of
-      // each column in JS.
-      const recent = this.knex('logs')
-        .modify(where)
-        .select({ e: 'endpoint', t: 'token_name', m: 'method', s: 'status', v: 'service' })
-        .orderBy([{ column: 'ts_us', order: 'desc' }, { column: 'id', order: 'desc' }])
-        .limit(FACET_ROWS)
-        .as('recent');
-      const groups = (await this.knex.from(recent)
-        .select('e', 't', 'm', 's', 'v')
-        .count('* as n')
-        .groupBy('e', 't', 'm', 's', 'v')) as Array<Record<string, unknown>>;
-      const top = (key: string): unknown[] => {
-        const counts = new Map<unknown, number>();
-        for (const g of groups) if (g[key] !== null) counts.set(g[key], (counts.get(g[key]) ?? 0) + Number(g.n));
-        return [...counts.entries()]
-          .sort((a, b) => b[1] - a[1] || (String(a[0]) < String(b[0]) ? -1 : String(a[0]) > String(b[0]) ? 1 : 0))
-          .slice(0, FACET_LIMIT)
-          .map(([v]) => v);
-      };
-      const [endpoints, tokens, methods, statuses] = [top('e'), top('t'), top('m'), top('s')];
-      return {
-        endpoints: (endpoints as string[]).sort(),
-        tokens: (tokens as string[]).sort(),
-        methods: (methods as string[]).sort(),
-        statuses: (statuses as Array<number | string>).map(Number).sort((a, b) => a - b),
-        services: (top('v') as string[]).sort(),
-      };
-    });
+    return this.run('reading facets', () => rollupFacets(this.knex, this.dialect, filter));
+  }
+
+  /** Recomputes every rollup row from the rows (after a bulk load that bypassed insertBatch). */
+  rebuildRollups(): Promise<number> {
+    return this.run('rebuilding rollups', () => rebuildRollups(this.knex, this.dialect));
   }
 
   endpointSummary(filter: LogFilter, options: EndpointSummaryOptions = {}): Promise<EndpointFigures[]> {
@@ -259,7 +208,7 @@ export class SqlStore implements Store {
 
   purgeOlderThan(cutoffMs: number, options: { batchSize?: number } = {}): Promise<number> {
     return this.run('purging old logs', async () => {
-      const removed = await purgeOlderThan(this.knex, this.dialect, Math.floor(cutoffMs * 1000), options.batchSize ?? 5000);
+      const removed = await purgeOlderThan(this.knex, this.dialect, Math.floor(cutoffMs * 1000), options.batchSize ?? 2000);
       // A dropped partition is no longer there to write into.
       this.partitions?.forget();
       return removed;
@@ -354,18 +303,8 @@ export class SqlStore implements Store {
   }
 
   /** Runs EXPLAIN for the first page of a filter (benchmarks and docs/storage.md). */
-  async explainListLogs(filter: LogFilter, limit = 50): Promise<string> {
-    const q = this.knex('logs')
-      .modify(applyFilter(this.dialect, filter))
-      .orderBy([{ column: 'ts_us', order: 'desc' }, { column: 'id', order: 'desc' }])
-      .limit(limit + 1)
-      .toSQL();
-    if (this.dialect === 'postgres') {
-      const res = await this.knex.raw(`EXPLAIN ${q.sql}`, q.bindings as readonly Knex.Value[]);
-      return (res.rows as Array<Record<string, string>>).map((r) => r['QUERY PLAN']).join('\n');
-    }
-    const rows = (await this.knex.raw(`EXPLAIN QUERY PLAN ${q.sql}`, q.bindings as readonly Knex.Value[])) as Array<{ detail: string }>;
-    return rows.map((r) => r.detail).join('\n');
+  explainListLogs(filter: LogFilter, limit = 50): Promise<string> {
+    return explainListLogs(this.knex, this.dialect, filter, limit);
   }
 
   /** The underlying Knex instance, for benchmarks that need raw access. */

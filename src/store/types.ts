@@ -100,6 +100,21 @@ export interface EndpointSummaryOptions {
   sparkBuckets?: number;
 }
 
+/** One row of the endpoint table (`GET /api/endpoints`, docs/storage.md#rollups). */
+export interface EndpointSummary {
+  endpoint: string;
+  method: string;
+  count: number;
+  errorRate: number;
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  /** ISO 8601 start time of the newest matching request. */
+  lastSeen: string;
+  /** The same figures over the window of equal length just before this one. */
+  previous: { count: number; errorRate: number; p95: number | null };
+}
+
 export interface ApiKeyInfo {
   id: number;
   name: string;
@@ -177,6 +192,11 @@ export interface Store {
    * seen; busiest first. One window only: the API asks again for the previous one.
    */
   endpointSummary(filter: LogFilter, options?: EndpointSummaryOptions): Promise<EndpointFigures[]>;
+  /**
+   * Per (endpoint, method): count, error rate, p50/p95/p99, last seen and the previous window's
+   * figures, from the rollups (for `GET /api/endpoints`). Rejects `q` and latency bounds.
+   */
+  endpointSummaries(filter: LogFilter): Promise<EndpointSummary[]>;
   /** Every matching row newest first, fetched in pages: constant memory. */
   exportLogs(filter: LogFilter): AsyncIterable<StoredLog>;
   /** Deletes rows older than `cutoffMs` in batches; returns the number deleted. */

@@ -3,6 +3,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { AuditRecord } from '../record/types';
 import type { Dialect } from './connect';
 import type { PartitionCache } from './partitions';
+import { applyRollups, factFromRecord, prepareRollups } from './rollups';
 import { toRow, withRowValues } from './rows';
 import type { InsertResult } from './types';
 
@@ -33,18 +34,16 @@ const PG_INSERT_SQL =
  * THE place where derived data is written from the rows a batch really added: `fresh` holds the
  * records that were newly inserted by this write (duplicates of stored spans excluded, so counts
  * stay exact after retries), and `trx` is the write's own transaction — whatever is written here
- * commits or rolls back with the rows. Nothing is derived yet (per-minute rollups will be).
+ * commits or rolls back with the rows: the hourly and daily rollups (rollups.ts).
  * The in-process better-sqlite3 path is synchronous and calls `afterInsertSync` instead.
  */
-async function afterInsert(trx: Knex.Transaction, fresh: readonly AuditRecord[]): Promise<void> {
-  void trx;
-  void fresh;
+async function afterInsert(trx: Knex.Transaction, dialect: Dialect, fresh: readonly AuditRecord[]): Promise<void> {
+  await applyRollups(trx, dialect, fresh.map(factFromRecord));
 }
 
 /** The synchronous twin of `afterInsert`, inside the better-sqlite3 transaction on `db`. */
 function afterInsertSync(db: BetterSqlite3.Database, fresh: readonly AuditRecord[]): void {
-  void db;
-  void fresh;
+  prepareRollups(db)(fresh.map(factFromRecord));
 }
 
 type PreparedInsert = (records: readonly AuditRecord[], nowMs: number) => number;
@@ -129,7 +128,7 @@ export async function insertWithKnex(knex: Knex, dialect: Dialect, partitions: P
     knex.transaction(async (trx) => {
       const now = Date.now();
       const fresh = dialect === 'postgres' ? await insertPostgres(trx, records, now) : await insertSqliteKnex(trx, records, now);
-      await afterInsert(trx, fresh);
+      await afterInsert(trx, dialect, fresh);
       return fresh.length;
     });
   let inserted: number;

@@ -1,0 +1,174 @@
+/**
+ * Large benchmark datasets, made once with each database's fastest raw path and reused by later
+ * runs: SQLite through one better-sqlite3 prepared statement per row inside one transaction per
+ * 100k rows, PostgreSQL through multi-row `INSERT … SELECT FROM unnest(…)` of 5 000 rows. Rows
+ * are the fixtures' realistic mix (test/helpers/fixtures.ts) spread over 30 days, written in
+ * time order as a receiver would, into the schema of the current migrations; the rollups are
+ * rebuilt from them afterwards when the schema has them.
+ *
+ *   BENCH_DATA_DIR   folder of the SQLite files (default .bench-data/)
+ *   BENCH_PG_PREFIX  PostgreSQL database name prefix (default auditspan_bench_ds_)
+ *
+ * Run alone to make the files ahead of a benchmark:
+ *   node --import tsx bench/dataset.ts 10000000 sqlite|postgres
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Client } from 'pg';
+import { openStore, type SqlStore } from '../src/store';
+import { toRow, withRowValues } from '../src/store/rows';
+import { generateRecords } from '../test/helpers/fixtures';
+import { fmt, PG_URL } from './lib';
+
+export const DATA_DIR = process.env.BENCH_DATA_DIR ?? join(__dirname, '..', '.bench-data');
+const PG_PREFIX = process.env.BENCH_PG_PREFIX ?? 'auditspan_bench_ds_';
+const DAY = 86_400_000;
+const CHUNK = 100_000;
+const COLUMNS = Object.keys(toRow({} as never, 0));
+const PG_TYPES: Record<string, string> = {
+  ts_us: 'bigint', status: 'int', status_class: 'smallint', latency_ms: 'float8', truncated: 'boolean', created_at: 'bigint', updated_at: 'bigint',
+};
+
+/** Where a dataset of `rows` rows lives for a dialect (a file path or a postgres:// URL). */
+export function datasetUrl(dialect: 'sqlite' | 'postgres', rows: number): string {
+  if (dialect === 'sqlite') return join(DATA_DIR, `dataset-${rows}.db`);
+  const u = new URL(PG_URL);
+  u.pathname = `/${PG_PREFIX}${rows}`;
+  return u.toString();
+}
+
+/** The newest row's time of every dataset: midnight UTC of a fixed day, so datasets are reproducible. */
+export const DATASET_END_MS = Date.UTC(2026, 11, 1);
+
+function* chunks(rows: number): Generator<ReturnType<typeof generateRecords>> {
+  for (let i = 0; i < rows; i += CHUNK) {
+    const n = Math.min(CHUNK, rows - i);
+    // Chunk i covers its own slice of the 30 days, oldest first: arrival order.
+    const spanMs = (n / rows) * 30 * DAY;
+    const endMs = DATASET_END_MS - 30 * DAY + ((i + n) / rows) * 30 * DAY;
+    yield generateRecords(n, 7000 + i / CHUNK, { endMs, spanMs }).sort((a, b) => a.timestampUs - b.timestampUs);
+  }
+}
+
+async function fillSqlite(path: string, rows: number): Promise<void> {
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = OFF');
+    // Secondary indexes are dropped for the load and rebuilt after it (a sort per index,
+    // several times faster than maintaining them row by row).
+    const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'logs' AND sql IS NOT NULL").all() as Array<{ name: string; sql: string }>;
+    for (const i of indexes) db.exec(`DROP INDEX ${i.name}`);
+    const statement = db.prepare(`INSERT INTO logs (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
+    const run = statement.run.bind(statement);
+    const insert = db.transaction((records: ReturnType<typeof generateRecords>, now: number) => {
+      for (const r of records) withRowValues(r, now, run);
+    });
+    let done = 0;
+    const started = Date.now();
+    for (const records of chunks(rows)) {
+      insert(records, Date.now());
+      done += records.length;
+      process.stderr.write(`\rdataset: ${fmt(done)} / ${fmt(rows)} rows into SQLite (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    }
+    process.stderr.write('\n');
+    for (const i of indexes) db.exec(i.sql);
+    db.exec('ANALYZE');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
+}
+
+async function fillPostgres(url: string, rows: number): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const indexes = (await client.query("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'logs' AND indexname <> 'logs_pkey'")).rows as Array<{ indexname: string; indexdef: string }>;
+    for (const i of indexes) {
+      const constraint = await client.query('SELECT 1 FROM pg_constraint WHERE conname = $1', [i.indexname]);
+      await client.query(constraint.rowCount ? `ALTER TABLE logs DROP CONSTRAINT ${i.indexname}` : `DROP INDEX ${i.indexname}`);
+    }
+    const types = COLUMNS.map((c) => `${PG_TYPES[c] ?? 'text'}[]`);
+    const sql = `INSERT INTO logs (${COLUMNS.join(', ')}) SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}`).join(', ')})`;
+    let done = 0;
+    const started = Date.now();
+    for (const records of chunks(rows)) {
+      const now = Date.now();
+      for (let i = 0; i < records.length; i += 5000) {
+        const arrays: unknown[][] = COLUMNS.map(() => []);
+        for (const r of records.slice(i, i + 5000)) {
+          const row = toRow(r, now) as Record<string, unknown>;
+          COLUMNS.forEach((c, k) => arrays[k].push(row[c]));
+        }
+        await client.query(sql, arrays);
+      }
+      done += records.length;
+      process.stderr.write(`\rdataset: ${fmt(done)} / ${fmt(rows)} rows into PostgreSQL (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    }
+    process.stderr.write('\n');
+    await client.query("SET maintenance_work_mem = '512MB'");
+    for (const i of indexes) await client.query(i.indexdef);
+    await client.query('VACUUM ANALYZE logs');
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Opens the dataset of `rows` rows (migrated to the current schema), making it first when it is
+ * missing or incomplete. Returns the store and how long making it took (0 when reused).
+ */
+export async function openDataset(dialect: 'sqlite' | 'postgres', rows: number): Promise<{ store: SqlStore; madeSeconds: number }> {
+  const url = datasetUrl(dialect, rows);
+  if (dialect === 'sqlite') mkdirSync(DATA_DIR, { recursive: true });
+  else {
+    const admin = new Client({ connectionString: PG_URL });
+    await admin.connect();
+    const name = new URL(url).pathname.slice(1);
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+  }
+  let store = await openStore({ url });
+  const have = await store.countLogs({});
+  if (have === rows) return { store, madeSeconds: 0 };
+  const started = Date.now();
+  await store.raw('logs').del();
+  await store.close();
+  if (dialect === 'sqlite') await fillSqlite(url, rows);
+  else await fillPostgres(url, rows);
+  store = await openStore({ url });
+  await store.rebuildRollups();
+  return { store, madeSeconds: (Date.now() - started) / 1000 };
+}
+
+/** Drops the datasets of these sizes (files and databases). */
+export async function dropDatasets(sizes: number[]): Promise<void> {
+  const { rmSync } = await import('node:fs');
+  const admin = new Client({ connectionString: PG_URL });
+  await admin.connect();
+  try {
+    for (const rows of sizes) {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(datasetUrl('sqlite', rows) + suffix, { force: true });
+      await admin.query(`DROP DATABASE IF EXISTS ${PG_PREFIX}${rows} WITH (FORCE)`);
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+if (require.main === module) {
+  const rows = Number(process.argv[2] ?? 1_000_000);
+  const dialect = (process.argv[3] ?? 'sqlite') as 'sqlite' | 'postgres';
+  openDataset(dialect, rows)
+    .then(async ({ store, madeSeconds }) => {
+      console.log(`dataset ${dialect} ${fmt(rows)} rows ready (${madeSeconds ? `made in ${fmt(madeSeconds)} s` : 'reused'})`);
+      await store.close();
+    })
+    .catch((err: unknown) => {
+      console.error(`dataset: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = 1;
+    });
+}

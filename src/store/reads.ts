@@ -1,0 +1,118 @@
+/** Pages of logs, newest first, by keyset cursor; and their query plans (docs/storage.md#indexes). */
+import type { Knex } from 'knex';
+import type { Dialect } from './connect';
+import { decodeCursor, encodeCursor } from './cursor';
+import { applyFilter } from './filter';
+import { fromRow, type LogRow } from './rows';
+import { applySearch, hasText, parseSearch, PROBE_ROWS } from './search';
+import type { ListOptions, LogFilter, LogPage } from './types';
+
+function pageQuery(knex: Knex, dialect: Dialect, filter: LogFilter, limit: number, cursor?: { ts: number; id: number }): Knex.QueryBuilder {
+  return knex('logs')
+    .modify(applyFilter(dialect, filter))
+    .modify((qb) => {
+      if (cursor) qb.whereRaw('(ts_us, id) < (?, ?)', [cursor.ts, cursor.id]);
+    })
+    .orderBy([{ column: 'ts_us', order: 'desc' }, { column: 'id', order: 'desc' }])
+    .limit(limit + 1);
+}
+
+/** How many of the newest rows a latency-bounded page checks in time order before it reads by latency instead. */
+export const LATENCY_WALK_ROWS = 2000;
+
+const hasLatencyBound = (f: LogFilter): boolean => f.minLatencyMs !== undefined || f.maxLatencyMs !== undefined;
+
+/**
+ * A page with latency bounds, without scanning the window: the newest LATENCY_WALK_ROWS rows
+ * of the other filters are checked in time order (cheap when matches are common); when they
+ * hold fewer than a page of matches, the rest comes from `logs_latency_ts` (a range of
+ * latencies, sorted by time: cheap because matches are rare).
+ */
+async function latencyPage(knex: Knex, dialect: Dialect, filter: LogFilter, limit: number, cursor?: { ts: number; id: number }): Promise<LogRow[]> {
+  const { minLatencyMs: _min, maxLatencyMs: _max, ...others } = filter;
+  const edge = (await pageQuery(knex, dialect, others, 0, cursor).clearSelect().clearOrder()
+    .select('ts_us', 'id')
+    .orderBy([{ column: 'ts_us', order: 'desc' }, { column: 'id', order: 'desc' }])
+    .offset(LATENCY_WALK_ROWS - 1)
+    .limit(1)
+    .first()) as { ts_us: unknown; id: unknown } | undefined;
+  if (!edge) return (await pageQuery(knex, dialect, filter, limit, cursor)) as LogRow[];
+  const boundary = [Number(edge.ts_us), Number(edge.id)];
+  const recent = (await pageQuery(knex, dialect, filter, limit, cursor).whereRaw('(ts_us, id) >= (?, ?)', boundary)) as LogRow[];
+  if (recent.length > limit) return recent;
+  const older = (await byLatency(knex, dialect, filter, boundary, limit + 1 - recent.length)) as LogRow[];
+  return [...recent, ...older];
+}
+
+/** Matches older than `boundary`, read from the latency index and sorted by time. */
+function byLatency(knex: Knex, dialect: Dialect, filter: LogFilter, boundary: number[], n: number): Knex.QueryBuilder {
+  return knex
+    .from(knex.raw(dialect === 'sqlite' ? 'logs INDEXED BY logs_latency_ts' : 'logs'))
+    .modify(applyFilter(dialect, filter))
+    .whereRaw('(ts_us, id) < (?, ?)', boundary)
+    // `+ 0` keeps PostgreSQL from walking the time index for the order (the walk before did that).
+    .orderByRaw(dialect === 'sqlite' ? 'ts_us DESC, id DESC' : 'ts_us + 0 DESC, id DESC')
+    .limit(n);
+}
+
+/**
+ * Plain words of `q`: scan the newest rows of the other filters first (PROBE_ROWS, then more if
+ * the word was seen there). A full page from them is the right page (rows are read in order), so
+ * a common word never reaches its index, whose entries for it would be counted in the millions;
+ * a word not seen among the newest rows (undefined) goes to the index.
+ */
+async function textProbe(knex: Knex, dialect: Dialect, filter: LogFilter, terms: ReturnType<typeof parseSearch>, limit: number, cursor?: { ts: number; id: number }): Promise<LogRow[] | undefined> {
+  const newestFirst = [{ column: 'ts_us', order: 'desc' }, { column: 'id', order: 'desc' }];
+  for (const probeRows of PROBE_ROWS) {
+    const recent = knex('logs').modify(applyFilter(dialect, filter, 'none'))
+      .modify((qb) => {
+        if (cursor) qb.whereRaw('(ts_us, id) < (?, ?)', [cursor.ts, cursor.id]);
+      })
+      .orderBy(newestFirst).limit(probeRows).as('recent');
+    const probe = (await knex.from(recent).modify(applySearch(dialect, terms, 'scan'))
+      .orderBy(newestFirst).limit(limit + 1)) as LogRow[];
+    if (probe.length > limit) return probe;
+    if (probe.length === 0) return undefined;
+  }
+  return undefined;
+}
+
+export async function listLogs(knex: Knex, dialect: Dialect, filter: LogFilter, options: ListOptions): Promise<LogPage> {
+  const limit = Math.max(1, Math.min(500, Math.floor(options.limit)));
+  const cursor = options.cursor ? decodeCursor(options.cursor) : undefined;
+  const terms = filter.q ? parseSearch(filter.q) : [];
+  const rows = (hasText(terms) ? await textProbe(knex, dialect, filter, terms, limit, cursor) : undefined) ??
+    (hasLatencyBound(filter) ? await latencyPage(knex, dialect, filter, limit, cursor) : ((await pageQuery(knex, dialect, filter, limit, cursor)) as LogRow[]));
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    data: page.map(fromRow),
+    nextCursor: rows.length > limit && last ? encodeCursor({ ts: Number(last.ts_us), id: Number(last.id) }) : null,
+  };
+}
+
+/**
+ * EXPLAIN of a page's queries (the first page, or the page after `cursor`); with latency
+ * bounds, of the time-ordered walk and of the read by latency.
+ */
+export async function explainListLogs(knex: Knex, dialect: Dialect, filter: LogFilter, limit = 50, cursor?: string): Promise<string> {
+  const decoded = cursor ? decodeCursor(cursor) : undefined;
+  if (!hasLatencyBound(filter)) return explain(knex, dialect, pageQuery(knex, dialect, filter, limit, decoded));
+  const boundary = [decoded?.ts ?? Number.MAX_SAFE_INTEGER, decoded?.id ?? 0];
+  return [
+    `(newest ${LATENCY_WALK_ROWS} rows in time order)`,
+    await explain(knex, dialect, pageQuery(knex, dialect, filter, limit, decoded).whereRaw('(ts_us, id) >= (?, ?)', boundary)),
+    '(then by latency)',
+    await explain(knex, dialect, byLatency(knex, dialect, filter, boundary, limit + 1)),
+  ].join('\n');
+}
+
+async function explain(knex: Knex, dialect: Dialect, query: Knex.QueryBuilder): Promise<string> {
+  const q = query.toSQL();
+  if (dialect === 'postgres') {
+    const res = await knex.raw(`EXPLAIN ${q.sql}`, q.bindings as readonly Knex.Value[]);
+    return (res.rows as Array<Record<string, string>>).map((r) => r['QUERY PLAN']).join('\n');
+  }
+  const rows = (await knex.raw(`EXPLAIN QUERY PLAN ${q.sql}`, q.bindings as readonly Knex.Value[])) as Array<{ detail: string }>;
+  return rows.map((r) => r.detail).join('\n');
+}

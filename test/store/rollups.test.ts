@@ -1,0 +1,233 @@
+import { expect } from 'chai';
+import type { AuditRecord } from '../../src/record/types';
+import { MIGRATION_CONFIG } from '../../src/store/migrations';
+import {
+  aggregateFacts, binValue, factFromRow, FACT_COLUMNS, histogramPercentile, LATENCY_BINS, latencyBin, PERCENTILE_RELATIVE_ERROR, ROLLUP_TABLE,
+} from '../../src/store/rollups';
+import { planWindow } from '../../src/store/rollup-reads';
+import { computeStats } from '../../src/store/stats';
+import type { SqlStore } from '../../src/store';
+import type { LogFilter, Stats } from '../../src/store/types';
+import { matches } from '../helpers/expected';
+import { COMPANIES, ENDPOINTS, generateRecords, prng, TOKENS } from '../helpers/fixtures';
+import { forEachStore } from '../helpers/stores';
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const NOW = Date.UTC(2026, 10, 20, 12, 17, 23);
+
+/** Every rollup row as stored, in one canonical text per row. */
+async function storedRollups(store: SqlStore): Promise<string[]> {
+  const rows = (await store.raw(ROLLUP_TABLE).select('*')) as Array<Record<string, unknown>>;
+  return rows
+    .map((r) => JSON.stringify([Number(r.grain), Number(r.bucket_us), r.endpoint, r.method, r.company_id, r.service, r.token_name, Number(r.status), Number(r.n), Number(r.last_us), ...Array.from({ length: LATENCY_BINS }, (_, k) => Number(r[`h${k}`]))]))
+    .sort();
+}
+
+/** The rollup rows recomputed from the rows now in `logs`. */
+async function expectedRollups(store: SqlStore): Promise<string[]> {
+  const rows = (await store.raw('logs').select(...FACT_COLUMNS)) as Array<Record<string, unknown>>;
+  return aggregateFacts(rows.map(factFromRow))
+    .map((d) => JSON.stringify([d.grain, d.bucketUs, d.endpoint, d.method, d.companyId, d.service, d.tokenName, d.status, d.n, d.lastUs, ...d.hist]))
+    .sort();
+}
+
+async function expectExactRollups(store: SqlStore): Promise<void> {
+  const [stored, expected] = await Promise.all([storedRollups(store), expectedRollups(store)]);
+  expect(stored.length).to.equal(expected.length);
+  expect(stored).to.deep.equal(expected);
+  // And independently of the aggregation code: each grain's counts add up to the rows.
+  const rows = Number(((await store.raw('logs').count('* as n').first()) as { n: unknown }).n);
+  for (const grain of [3_600_000_000, 86_400_000_000]) {
+    const sum = (await store.raw(ROLLUP_TABLE).where('grain', grain).sum('n as n').first()) as { n: unknown };
+    expect(Number(sum.n ?? 0), `grain ${grain}`).to.equal(rows);
+  }
+}
+
+/** Counts, classes, series counts and endpoint counts exactly; percentiles within the stated error. */
+function expectSameStats(actual: Stats, raw: Stats, what: string): void {
+  expect(actual.total, what).to.equal(raw.total);
+  expect(actual.byStatusClass, what).to.deep.equal(raw.byStatusClass);
+  expect(actual.errorRate, what).to.equal(raw.errorRate);
+  expect(actual.bucketMs, what).to.equal(raw.bucketMs);
+  const counts = (s: Stats['series'][number]) => ({ t: s.t, total: s.total, a: s['1xx'], b: s['2xx'], c: s['3xx'], d: s['4xx'], e: s['5xx'] });
+  expect(actual.series.map(counts), what).to.deep.equal(raw.series.map(counts));
+  expect(actual.endpoints.map((e) => [e.endpoint, e.count, e.errorRate]), what).to.deep.equal(raw.endpoints.map((e) => [e.endpoint, e.count, e.errorRate]));
+  const close = (a: number | null, b: number | null, label: string) => {
+    if (b === null) return expect(a, label).to.equal(null);
+    expect(a, label).to.be.a('number');
+    expect(Math.abs((a as number) - b), label).to.be.at.most(b * PERCENTILE_RELATIVE_ERROR + 0.001);
+  };
+  close(actual.latency.p50, raw.latency.p50, `${what} p50`);
+  close(actual.latency.p95, raw.latency.p95, `${what} p95`);
+  close(actual.latency.p99, raw.latency.p99, `${what} p99`);
+  actual.series.forEach((s, i) => close(s.p95, raw.series[i].p95, `${what} series ${s.t} p95`));
+  actual.endpoints.forEach((e, i) => close(e.p95, raw.endpoints[i].p95, `${what} ${e.endpoint} p95`));
+}
+
+/** A random filter of the kinds the UI makes, with a random unaligned window (or none). */
+function randomFilter(rand: () => number): LogFilter {
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)];
+  const f: LogFilter = {};
+  const r = rand();
+  if (r < 0.7) f.from = NOW - Math.floor(rand() * 4 * DAY);
+  if (r < 0.5) f.to = (f.from as number) + Math.floor(rand() * 3 * DAY) + 1;
+  if (rand() < 0.3) f.companyId = pick(COMPANIES);
+  if (rand() < 0.3) f.endpoints = [pick(ENDPOINTS)[1], pick(ENDPOINTS)[1]];
+  if (rand() < 0.2) f.methods = [pick(ENDPOINTS)[0]];
+  if (rand() < 0.3) f.tokens = [pick(TOKENS[pick(COMPANIES)])];
+  if (rand() < 0.2) f.statusClasses = [pick([2, 4, 5])];
+  if (rand() < 0.2) f.statusCodes = [pick([200, 404, 500, 503])];
+  if (rand() < 0.1) f.services = ['payments-api'];
+  return f;
+}
+
+describe('rollup latency histograms', () => {
+  it('estimates every value in range within the stated relative error', () => {
+    expect(PERCENTILE_RELATIVE_ERROR).to.be.closeTo(0.0905, 0.0001);
+    for (let ms = 0.0625; ms < 65_536; ms *= 1.0137) {
+      expect(Math.abs(binValue(latencyBin(ms)) - ms) / ms, String(ms)).to.be.at.most(PERCENTILE_RELATIVE_ERROR + 1e-12);
+    }
+    expect(latencyBin(0)).to.equal(0);
+    expect(latencyBin(Number.NaN)).to.equal(0);
+    expect(latencyBin(1e9)).to.equal(LATENCY_BINS - 1);
+  });
+
+  it('gives percentiles within the stated error of the exact ones', () => {
+    const rand = prng(42);
+    for (let trial = 0; trial < 50; trial++) {
+      const values = Array.from({ length: 1 + Math.floor(rand() * 3000) }, () => 0.1 + -Math.log(1 - rand()) * (1 + rand() * 500)).sort((a, b) => a - b);
+      const hist = new Array<number>(LATENCY_BINS).fill(0);
+      for (const v of values) hist[latencyBin(v)] += 1;
+      for (const p of [0, 0.5, 0.95, 0.99, 1]) {
+        const rank = p * (values.length - 1);
+        const lo = Math.floor(rank);
+        const exact = values[lo] + (values[Math.ceil(rank)] - values[lo]) * (rank - lo);
+        const estimate = histogramPercentile(hist, p) as number;
+        expect(Math.abs(estimate - exact), `p${p} of ${values.length}`).to.be.at.most(exact * PERCENTILE_RELATIVE_ERROR + 0.001);
+      }
+    }
+  });
+});
+
+describe('rollup window plans', () => {
+  it('covers a window exactly once with raw edges, whole hours and whole days', () => {
+    const rand = prng(9);
+    for (let i = 0; i < 200; i++) {
+      const from = Math.floor(rand() * 10 * DAY * 1000);
+      const to = from + Math.floor(rand() * 5 * DAY * 1000);
+      const plan = planWindow(from, to, [HOUR * 1000, DAY * 1000]);
+      const pieces = [...plan.raw.map((r) => [r.lo, r.hi as number]), ...plan.rollup.map((r) => [r.lo, r.hi])].sort((a, b) => a[0] - b[0]);
+      let at = from;
+      for (const [lo, hi] of pieces) {
+        expect(lo).to.equal(at);
+        expect(hi).to.be.greaterThan(lo);
+        at = hi;
+      }
+      if (pieces.length) expect(at).to.equal(to);
+      for (const r of plan.rollup) {
+        expect(r.lo % r.grain).to.equal(0);
+        expect(r.hi % r.grain).to.equal(0);
+      }
+      for (const r of plan.raw) expect((r.hi as number) - r.lo).to.be.below(2 * HOUR * 1000);
+    }
+  });
+});
+
+forEachStore('rollups', ({ store }) => {
+  const fixtures = generateRecords(3000, 31, { endMs: NOW, spanMs: 4 * DAY });
+  const stored: AuditRecord[] = [];
+
+  before(async () => {
+    for (let i = 0; i < fixtures.length; i += 512) await store().insertBatch(fixtures.slice(i, i + 512));
+    stored.push(...fixtures);
+  });
+
+  it('agree exactly with the rows after batched inserts', async () => {
+    await expectExactRollups(store());
+  });
+
+  it('add nothing for a retried batch, and only the new rows of a partly new one', async () => {
+    expect(await store().insertBatch(fixtures.slice(0, 512))).to.deep.equal({ inserted: 0, duplicates: 512 });
+    const fresh = generateRecords(100, 32, { endMs: NOW, spanMs: DAY });
+    expect(await store().insertBatch([...fixtures.slice(600, 700), ...fresh, ...fresh.slice(0, 10)])).to.deep.equal({ inserted: 100, duplicates: 110 });
+    stored.push(...fresh);
+    await expectExactRollups(store());
+  });
+
+  it('count a late span (an old start time arriving later) in its own old buckets', async () => {
+    const late = generateRecords(5, 33, { endMs: NOW - 3 * DAY, spanMs: HOUR });
+    await store().insertBatch(late);
+    stored.push(...late);
+    await expectExactRollups(store());
+    const stats = await store().stats({ from: NOW - 3 * DAY - HOUR, to: NOW - 3 * DAY });
+    expect(stats.total).to.equal(stored.filter((r) => matches(r, { from: NOW - 3 * DAY - HOUR, to: NOW - 3 * DAY })).length);
+  });
+
+  it('answer stats equal to the computation over the rows, for random filters and windows', async () => {
+    const rand = prng(2026);
+    for (let i = 0; i < 40; i++) {
+      const filter = randomFilter(rand);
+      const bucketMs = rand() < 0.5 ? HOUR : DAY;
+      const what = JSON.stringify(filter);
+      const raw = await computeStats(store().raw, store().dialect, filter, bucketMs);
+      const fromRollups = await store().stats(filter, { bucketMs });
+      expect(fromRollups.total, what).to.equal(stored.filter((r) => matches(r, filter)).length);
+      expectSameStats(fromRollups, raw, what);
+    }
+  });
+
+  it('list as facets every value of the window, within scope', async () => {
+    const rand = prng(77);
+    for (let i = 0; i < 15; i++) {
+      const filter = randomFilter(rand);
+      const rows = stored.filter((r) => matches(r, filter));
+      const facets = await store().facets(filter);
+      const what = JSON.stringify(filter);
+      expect(facets.endpoints, what).to.deep.equal([...new Set(rows.map((r) => r.endpoint))].sort());
+      expect(facets.methods, what).to.deep.equal([...new Set(rows.map((r) => r.method))].sort());
+      expect(facets.tokens, what).to.deep.equal([...new Set(rows.map((r) => r.tokenName).filter((t) => t !== null))].sort());
+      expect(facets.statuses, what).to.deep.equal([...new Set(rows.map((r) => r.status))].sort((a, b) => a - b));
+    }
+  });
+
+  it('summarize endpoints with the previous window for the endpoint table', async () => {
+    const filter: LogFilter = { from: NOW - DAY - 17 * 60_000, to: NOW - 5 * 60_000, companyId: 'acme' };
+    const summaries = await store().endpointSummaries(filter);
+    const span = filter.to! - filter.from!;
+    const previous: LogFilter = { ...filter, from: filter.from! - span, to: filter.from };
+    const keys = new Set(stored.filter((r) => matches(r, filter)).map((r) => `${r.endpoint} ${r.method}`));
+    expect(summaries.map((s) => `${s.endpoint} ${s.method}`).sort()).to.deep.equal([...keys].sort());
+    for (const s of summaries) {
+      const mine = (f: LogFilter) => stored.filter((r) => matches(r, f) && r.endpoint === s.endpoint && r.method === s.method);
+      const rows = mine(filter);
+      expect(s.count).to.equal(rows.length);
+      expect(s.errorRate).to.equal(Math.round((rows.filter((r) => r.status >= 400).length / rows.length) * 1000) / 1000);
+      expect(s.lastSeen).to.equal(new Date(Math.max(...rows.map((r) => r.timestampUs)) / 1000).toISOString());
+      const latencies = rows.map((r) => r.latencyMs).sort((a, b) => a - b);
+      const rank = 0.95 * (latencies.length - 1);
+      const lo = Math.floor(rank);
+      const p95 = latencies[lo] + (latencies[Math.ceil(rank)] - latencies[lo]) * (rank - lo);
+      expect(s.p95 as number).to.be.closeTo(p95, p95 * PERCENTILE_RELATIVE_ERROR + 0.001);
+      expect(s.previous.count).to.equal(mine(previous).length);
+    }
+  });
+
+  it('stay exact through retention purges at an unaligned cutoff, in small batches', async () => {
+    await store().purgeOlderThan(NOW - 3 * DAY + 17 * 60_000 + 123, { batchSize: 97 });
+    await expectExactRollups(store());
+    await store().purgeOlderThan(NOW - 2 * DAY - 5 * HOUR - 1, { batchSize: 5000 });
+    await expectExactRollups(store());
+    const remaining = stored.filter((r) => r.timestampUs >= (NOW - 2 * DAY - 5 * HOUR - 1) * 1000);
+    expect(await store().countLogs({})).to.equal(remaining.length);
+    const stats = await store().stats({});
+    expect(stats.total).to.equal(remaining.length);
+  });
+
+  it('are rebuilt from the stored rows by the migration', async () => {
+    await store().raw.migrate.down(MIGRATION_CONFIG);
+    expect(await store().raw.schema.hasTable(ROLLUP_TABLE)).to.equal(false);
+    await store().migrate();
+    await expectExactRollups(store());
+  });
+});
