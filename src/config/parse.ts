@@ -26,6 +26,7 @@ export interface Config {
   linkBaseUrl?: string;
   forwardEndpoint?: string;
   serviceName?: string;
+  exitTimeoutMs: number;
 }
 
 function parseValue(name: string, spec: SettingSpec, raw: string): unknown {

@@ -104,6 +104,11 @@ export const SETTINGS = {
     description: 'Service name recorded on each row (standard OpenTelemetry variable).',
     usedBy: ['register'],
   },
+  exitTimeoutMs: {
+    env: 'AUDITSPAN_EXIT_TIMEOUT_MS', kind: 'int', default: '5000',
+    description: 'How long an exiting process (process.exit(), an uncaught exception, SIGTERM/SIGINT) may be held while the rows of requests it already answered are written. Rows still unwritten then are counted on one stderr line.',
+    usedBy: ['register'],
+  },
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof SETTINGS;

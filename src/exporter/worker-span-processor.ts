@@ -8,7 +8,7 @@ import { parseDbUrl } from '../store/url';
 import { claimSqliteFile } from '../store/sqlite-files';
 import type { Attributes } from '../record/types';
 import { toWireSpan } from './convert';
-import type { FromWorker, PipelineConfig, ToWorker, WorkerCounts } from './pipeline-protocol';
+import { EXIT_SEQ, EXIT_SETTLED, EXIT_SLOTS, type FromWorker, type PipelineConfig, type ToWorker, type WorkerCounts } from './pipeline-protocol';
 import { defaultReport, throttled, type WriterStats } from './queue';
 
 export interface WorkerSpanProcessorOptions {
@@ -74,6 +74,8 @@ export class WorkerSpanProcessor implements SpanProcessor {
   private nextCall = 0;
   private releaseIdle = false;
   private stopped = false;
+  /** The current worker's settled-span count (see PipelineConfig.exitState). */
+  private exitState: Int32Array | undefined;
   private readonly config: PipelineConfig;
   private readonly report: (message: string) => void;
   private readonly warnDrop: (message: string) => void;
@@ -132,6 +134,38 @@ export class WorkerSpanProcessor implements SpanProcessor {
   async forceFlush(timeoutMs = DEFAULT_FLUSH_MS): Promise<void> {
     this.send(true);
     await this.call('flush', timeoutMs);
+  }
+
+  /**
+   * For a process that is exiting now (a process 'exit' listener, or just before re-raising a
+   * signal): an exit listener cannot await, so this posts the pending spans with a flush
+   * request and blocks the app's thread in `Atomics.wait` (the worker keeps running) until the
+   * worker has settled every span posted to it, or `timeoutMs` has passed. Returns the rows
+   * that are not written (0 when everything is).
+   */
+  flushAtExit(timeoutMs: number): number {
+    if (this.stopped && !this.worker) return 0;
+    this.send(true);
+    const worker = this.worker;
+    const state = this.exitState;
+    if (!worker || !state) return this.pending.length;
+    const target = this.sent | 0;
+    const left = (): number => (target - Atomics.load(state, EXIT_SETTLED)) | 0;
+    if (left() <= 0) return 0;
+    try {
+      worker.postMessage({ t: 'flush', id: 0, timeoutMs } satisfies ToWorker);
+    } catch {
+      return left();
+    }
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const seq = Atomics.load(state, EXIT_SEQ);
+      const rows = left();
+      const wait = deadline - Date.now();
+      if (rows <= 0) return 0;
+      if (wait <= 0) return rows;
+      Atomics.wait(state, EXIT_SEQ, seq, wait);
+    }
   }
 
   /**
@@ -196,7 +230,9 @@ export class WorkerSpanProcessor implements SpanProcessor {
     try {
       // None of the app's node flags. (Preloads such as `--import auditspan/register` still run in
       // workers; the register entry checks isMainThread and does nothing there.)
-      this.worker = new Worker(script.file, { eval: script.eval, workerData: this.config, execArgv: [] });
+      const exitState = new SharedArrayBuffer(EXIT_SLOTS * Int32Array.BYTES_PER_ELEMENT);
+      this.worker = new Worker(script.file, { eval: script.eval, workerData: { ...this.config, exitState }, execArgv: [] });
+      this.exitState = new Int32Array(exitState);
     } catch (err) {
       this.restartAt = Date.now() + RESTART_DELAY_MS;
       this.report(`cannot start the audit pipeline worker (${(err as Error).message}); retrying`);
@@ -245,6 +281,7 @@ export class WorkerSpanProcessor implements SpanProcessor {
     this.sent = 0;
     this.sentResource = undefined;
     this.worker = undefined;
+    this.exitState = undefined;
     if (!this.stopped) {
       this.restartAt = Date.now() + RESTART_DELAY_MS;
       this.report(`the audit pipeline worker stopped (exit code ${code}); ${lost} rows it held are lost; restarting`);

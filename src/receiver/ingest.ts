@@ -1,4 +1,4 @@
-import { createRecordMapper, type RecordMapper, type RecordOptions } from '../record';
+import { createRecordMapper, nameByRoute, RouteTemplates, type RecordMapper, type RecordOptions } from '../record';
 import type { AuditRecord, SpanInput } from '../record/types';
 import { StoreUnavailableError } from '../store/errors';
 import type { Store } from '../store/types';
@@ -34,6 +34,9 @@ export class IngestPipeline {
   private readonly map: RecordMapper;
   private readonly maxInFlight: number;
   private readonly pending = new Set<Promise<unknown>>();
+  /** Route templates seen per service: a span without http.route gets its route's name. */
+  private readonly routes = new RouteTemplates();
+  private seeded: Promise<void> | undefined;
 
   constructor(private readonly options: IngestOptions) {
     this.map = createRecordMapper(options.record);
@@ -45,11 +48,18 @@ export class IngestPipeline {
   }
 
   async ingest(spans: readonly SpanInput[]): Promise<IngestResult> {
+    // Once, best effort: the templates already stored name unrouted spans from the first batch.
+    await (this.seeded ??= this.options.store.recentEndpoints(20_000).then((e) => this.routes.seed(e), () => undefined));
     const records: AuditRecord[] = [];
+    const routed: boolean[] = [];
     for (const span of spans) {
       const record = this.map(span);
-      if (record) records.push(record);
+      if (record) {
+        records.push(record);
+        routed.push(typeof span.attributes['http.route'] === 'string');
+      }
     }
+    nameByRoute(this.routes, records, routed);
     const ignored = spans.length - records.length;
     if (records.length === 0) return { accepted: 0, ignored, duplicates: 0 };
     // One batch is always admitted, however large, so a big batch cannot starve.
