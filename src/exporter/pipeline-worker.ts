@@ -84,7 +84,26 @@ function answer(id: number, work: Promise<void>): void {
   });
 }
 
+/**
+ * Messages wait until the store is open and the route templates it holds are learned (bounded
+ * by SEED_WAIT_MS: a database that is down or slow holds nothing up for long), so that the
+ * first unrouted requests after a restart are named like the rest; order is kept.
+ */
+const SEED_WAIT_MS = 2000;
+let held: ToWorker[] | undefined = [];
+const seedWait = new Promise<void>((resolve) => setTimeout(resolve, SEED_WAIT_MS).unref());
+void Promise.race([writer.open().then(() => undefined, () => undefined), seedWait]).then(() => {
+  const messages = held ?? [];
+  held = undefined;
+  for (const message of messages) handle(message);
+});
+
 port.on('message', (message: ToWorker) => {
+  if (held) held.push(message);
+  else handle(message);
+});
+
+function handle(message: ToWorker): void {
   switch (message.t) {
     case 'spans': {
       if (message.resource) resource = message.resource;
@@ -126,4 +145,4 @@ port.on('message', (message: ToWorker) => {
       writer.releaseWhenIdle();
       break;
   }
-});
+}
