@@ -26,6 +26,7 @@ function start(): { handle: AuditHandle; exitTimeoutMs: number } | undefined {
     linkBaseUrl: config.linkBaseUrl,
     serviceName: config.serviceName,
     exitTimeoutMs: config.exitTimeoutMs,
+    maxQueueBytes: config.maxQueueBytes,
   });
   return { handle, exitTimeoutMs: config.exitTimeoutMs };
 }

@@ -27,6 +27,7 @@ export interface Config {
   forwardEndpoint?: string;
   serviceName?: string;
   exitTimeoutMs: number;
+  maxQueueBytes: number;
 }
 
 function parseValue(name: string, spec: SettingSpec, raw: string): unknown {

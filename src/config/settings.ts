@@ -109,6 +109,11 @@ export const SETTINGS = {
     description: 'How long an exiting process (process.exit(), an uncaught exception, SIGTERM/SIGINT) may be held while the rows of requests it already answered are written. Rows still unwritten then are counted on one stderr line.',
     usedBy: ['register'],
   },
+  maxQueueBytes: {
+    env: 'AUDITSPAN_MAX_QUEUE_BYTES', kind: 'int', default: '67108864',
+    description: 'Bytes of span data (mostly captured bodies) the in-process pipeline holds while the database is slow or down; a request beyond it is dropped, counted and reported. 64 MiB by default.',
+    usedBy: ['register'],
+  },
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof SETTINGS;

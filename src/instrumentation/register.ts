@@ -36,6 +36,8 @@ export interface RegisterOptions {
   maxQueue?: number;
   /** Request headers kept on spans and rows. Default: a small allowlist without credentials. */
   captureRequestHeaders?: string[];
+  /** Bytes of span data held between the app's thread and the database (worker pipeline). Default 64 MiB. */
+  maxQueueBytes?: number;
   /**
    * How long the process may be held at exit (`process.exit()`, an uncaught exception, a signal)
    * while the rows of requests already answered are written. Default 5000 ms.
@@ -117,7 +119,7 @@ export function register(options: RegisterOptions = {}): AuditHandle {
     });
   } else if (options.db !== 'off') {
     // The default: mapping, redaction and writes run on a worker thread (docs/architecture.md).
-    audit = new WorkerSpanProcessor({ db: options.db, record, maxQueue: options.maxQueue });
+    audit = new WorkerSpanProcessor({ db: options.db, record, maxQueue: options.maxQueue, maxQueueBytes: options.maxQueueBytes });
   }
   if (audit) processors.push(audit);
   const forwardEnv = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
