@@ -16,6 +16,7 @@ const BENCHES: Record<string, () => Bench> = {
   overhead: () => require('./overhead') as Bench,
   ingest: () => require('./ingest') as Bench,
   query: () => require('./query') as Bench,
+  memory: () => require('./memory') as Bench,
 };
 
 async function main(): Promise<void> {
