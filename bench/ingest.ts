@@ -5,69 +5,92 @@
  * a Collector's exporter does; the receiver decodes, maps, redacts and commits before it
  * answers, so "done" means stored. Medians of several rounds, each into a fresh database.
  */
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { toSpanInput } from '../src/exporter';
 import { startOtlpHttpReceiver } from '../src/receiver';
 import { decodeProtobuf } from '../src/receiver/decode';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from 'pg';
+import { openStore } from '../src/store';
+import { preloadPostgres, preloadSqlite } from './preload';
 import sqlite3 from 'sqlite3';
 import { createRecordMapper } from '../src/record';
 import type { AuditRecord } from '../src/record/types';
 import { toRow } from '../src/store/rows';
+import { makeServerSpans, postUntilStored, protobufBatches } from '../test/helpers/otlp-batches';
 import { dialects, fmt, freshStore, median, pgReachable, ratio, table, type BenchStore } from './lib';
 
 const BATCH = 512;
 const BATCHES = Number(process.env.BENCH_INGEST_BATCHES ?? 40);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SENDERS = 2;
+/** Rows already in the table (BENCH_INGEST_PRELOAD; 0: a fresh database each round). */
+const PRELOAD = Number(process.env.BENCH_INGEST_PRELOAD ?? 0);
+/** SQLite's preloaded rows when they differ (BENCH_INGEST_PRELOAD_SQLITE; default: BENCH_INGEST_PRELOAD). */
+const PRELOAD_SQLITE = Number(process.env.BENCH_INGEST_PRELOAD_SQLITE ?? PRELOAD);
+/** Preloaded rows end here; the measured spans start now, after them. */
+const PRELOAD_END_MS = Date.UTC(2026, 11, 1);
+const PRELOAD_PG_DB = process.env.BENCH_PG_DATABASE ?? 'auditspan_bench_preload';
+const PRELOAD_DIR = process.env.BENCH_DATA_DIR ?? join(tmpdir(), 'auditspan-bench');
+/** `serve` processes sharing one PostgreSQL for the several-receivers row (0 leaves it out). */
+const RECEIVERS = Number(process.env.BENCH_INGEST_RECEIVERS ?? 2);
+const CLI = join(__dirname, '..', 'dist', 'cli', 'main.js');
 
-const ROUTES = [['GET', '/v1/customers/{id}'], ['POST', '/v1/charges'], ['GET', '/v1/invoices'], ['PATCH', '/v1/subscriptions/{id}']] as const;
-
-/** Spans as instrumentation-http + express would end them, each with a unique trace id. */
-async function makeSpans(n: number): Promise<ReadableSpan[]> {
-  const memory = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'payments-api', 'deployment.environment': 'bench' }),
-    spanProcessors: [new SimpleSpanProcessor(memory)],
-  });
-  const tracer = provider.getTracer('bench');
-  for (let i = 0; i < n; i++) {
-    const [method, route] = ROUTES[i % ROUTES.length];
-    const path = route.replace('{id}', `cus_${1000 + (i % 9000)}`);
-    const status = i % 17 === 0 ? 422 : i % 53 === 0 ? 500 : method === 'POST' ? 201 : 200;
-    const span = tracer.startSpan(`${method} ${route}`, {
-      kind: SpanKind.SERVER,
-      attributes: {
-        'http.request.method': method, 'url.scheme': 'https', 'server.address': 'api.example.com', 'server.port': 443,
-        'url.path': path, 'url.query': i % 3 === 0 ? `email=jane${i}@example.com&limit=20` : '', 'http.route': route,
-        'http.response.status_code': status, 'client.address': `203.0.113.${i % 250}`, 'network.peer.address': '10.0.0.7',
-        'user_agent.original': 'acme-sdk/2.1 node/20', 'auditspan.token.name': `token-${i % 12}`,
-        'auditspan.company.id': `company-${i % 40}`, 'auditspan.client.id': 'erp',
-        'http.request.header.content-type': ['application/json'],
-        ...(method !== 'GET' ? { 'auditspan.request.body': JSON.stringify({ amount: i, currency: 'eur', card: { number: '4242424242424242', cvc: '123' }, email: `jane${i}@example.com` }) } : {}),
-        ...(status >= 400 ? { 'auditspan.response.body': JSON.stringify({ error: { message: `amount must be positive for jane${i}@example.com` } }) } : {}),
-      },
-    });
-    if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: 'upstream timeout' });
-    span.end();
-  }
-  await provider.forceFlush();
-  const spans = memory.getFinishedSpans();
-  await provider.shutdown();
-  return spans;
+/**
+ * The database a measurement writes into: a fresh one, or the preloaded one (made on first use,
+ * reused by later runs), from which the measured rows are deleted again afterwards.
+ */
+async function target(dialect: 'sqlite' | 'postgres'): Promise<BenchStore & { fromMs: number }> {
+  if (PRELOAD === 0) return { ...(await freshStore(dialect)), fromMs: 0 };
+  const p = dialect === 'postgres'
+    ? await preloadPostgres(PRELOAD_PG_DB, PRELOAD, PRELOAD_END_MS)
+    : await preloadSqlite(join(PRELOAD_DIR, 'ingest.db'), PRELOAD_SQLITE, PRELOAD_END_MS);
+  const store = await openStore({ url: p.url });
+  return {
+    store, url: p.url, fromMs: PRELOAD_END_MS,
+    async dispose() {
+      await store.close();
+      const again = await openStore({ url: p.url });
+      await again.raw('logs').where('ts_us', '>=', p.endUs).del();
+      await again.close();
+    },
+  };
 }
 
-async function post(url: string, body: Uint8Array<ArrayBuffer>): Promise<void> {
-  for (;;) {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
-    await res.arrayBuffer();
-    if (res.status === 200) return;
-    if (res.status !== 503 && res.status !== 429) throw new Error(`receiver answered ${res.status}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Starts `n` `auditspan serve` processes (the built CLI) on `db`; resolves with their OTLP/HTTP URLs. */
+async function startServes(db: string, n: number): Promise<{ urls: string[]; stop(): Promise<void> }> {
+  const children: ChildProcess[] = [];
+  const urls = await Promise.all(Array.from({ length: n }, () => new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--otlp-port', '0', '--otlp-grpc-port', '0', '--db', db], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.includes('auditspan listening'));
+      if (line) resolve((JSON.parse(line) as { otlpHttp: string }).otlpHttp);
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+  })));
+  return {
+    urls,
+    stop: () => Promise.all(children.map((c) => new Promise<void>((res) => {
+      if (c.exitCode !== null) return res();
+      c.once('exit', () => res());
+      c.kill('SIGTERM');
+    }))).then(() => undefined),
+  };
+}
+
+/** Sends every body, SENDERS at a time per receiver URL; returns spans/s. */
+async function send(urls: string[], bodies: Array<Uint8Array<ArrayBuffer>>, spans: number): Promise<number> {
+  let next = 0;
+  const t = performance.now();
+  await Promise.all(urls.flatMap((url) => Array.from({ length: SENDERS }, async () => {
+    while (next < bodies.length) await postUntilStored(url, bodies[next++]);
+  })));
+  return spans / ((performance.now() - t) / 1000);
 }
 
 /**
@@ -81,7 +104,6 @@ async function rawDriverInsert(dialect: 'sqlite' | 'postgres', target: BenchStor
   const rows = records.map((r) => toRow(r, now));
   const columns = Object.keys(rows[0]);
   const values = (row: Record<string, unknown>) => columns.map((c) => (typeof row[c] === 'boolean' ? (row[c] ? 1 : 0) : row[c]));
-  await target.store.close();
   if (dialect === 'sqlite') {
     const db = new sqlite3.Database(target.url);
     const exec = (sql: string) => new Promise<void>((res, rej) => db.exec(sql, (e) => (e ? rej(e) : res())));
@@ -112,9 +134,8 @@ async function rawDriverInsert(dialect: 'sqlite' | 'postgres', target: BenchStor
 }
 
 export async function run(): Promise<string> {
-  const spans = await makeSpans(BATCH * BATCHES);
-  const bodies: Array<Uint8Array<ArrayBuffer>> = [];
-  for (let i = 0; i < BATCHES; i++) bodies.push(new Uint8Array(ProtobufTraceSerializer.serializeRequest(spans.slice(i * BATCH, (i + 1) * BATCH))!));
+  const spans: ReadableSpan[] = await makeServerSpans(BATCH * BATCHES);
+  const bodies = protobufBatches(spans, BATCH);
   const total = BATCH * BATCHES;
   const map = createRecordMapper();
   const records: AuditRecord[] = spans.map((s) => map(toSpanInput(s))!);
@@ -128,35 +149,49 @@ export async function run(): Promise<string> {
   }
 
   const rows: Array<Array<string>> = [];
+  const processRows: Array<Array<string>> = [];
   for (const dialect of dialects(await pgReachable())) {
     const raw: number[] = [];
     const direct: number[] = [];
     const viaReceiver: number[] = [];
+    const viaOne: number[] = [];
+    const viaMany: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
-      const base = await freshStore(dialect);
+      const base = await target(dialect);
       raw.push(await rawDriverInsert(dialect, base, records));
       await base.dispose();
 
       // The store's own write path, in process: the same rows, 512 per call.
-      const a = await freshStore(dialect);
+      const a = await target(dialect);
       let t = performance.now();
       for (let i = 0; i < records.length; i += BATCH) await a.store.insertBatch(records.slice(i, i + BATCH));
       direct.push(total / ((performance.now() - t) / 1000));
       await a.dispose();
 
-      const b = await freshStore(dialect);
+      const b = await target(dialect);
       const receiver = await startOtlpHttpReceiver({ store: b.store, port: 0 });
-      const url = `http://127.0.0.1:${receiver.port}/v1/traces`;
-      let next = 0;
-      t = performance.now();
-      await Promise.all(Array.from({ length: SENDERS }, async () => {
-        while (next < bodies.length) await post(url, bodies[next++]);
-      }));
-      viaReceiver.push(total / ((performance.now() - t) / 1000));
-      const stored = await b.store.countLogs({});
+      viaReceiver.push(await send([`http://127.0.0.1:${receiver.port}/v1/traces`], bodies, total));
+      const stored = await b.store.countLogs({ from: b.fromMs });
       if (stored !== total) throw new Error(`ingest: ${stored} rows stored for ${total} spans acknowledged`);
       await receiver.close();
       await b.dispose();
+
+      // `serve` processes on one PostgreSQL: one, then several, each with SENDERS senders.
+      if (dialect === 'postgres' && RECEIVERS > 0) {
+        for (const [n, out] of [[1, viaOne], [RECEIVERS, viaMany]] as const) {
+          const c = await target(dialect);
+          const serves = await startServes(c.url, n);
+          out.push(await send(serves.urls, bodies, total));
+          await serves.stop();
+          const count = await c.store.countLogs({ from: c.fromMs });
+          if (count !== total) throw new Error(`ingest: ${count} rows stored for ${total} spans acknowledged by ${n} serve processes`);
+          await c.dispose();
+        }
+      }
+    }
+    if (viaMany.length > 0) {
+      processRows.push([`1 serve process`, fmt(median(viaOne)), ratio(median(viaOne), median(raw))]);
+      processRows.push([`${RECEIVERS} serve processes`, fmt(median(viaMany)), ratio(median(viaMany), median(raw))]);
     }
     const b = median(raw);
     const d = median(direct);
@@ -169,7 +204,9 @@ export async function run(): Promise<string> {
     '',
     `\`npm run bench -- ingest\` — ${BATCHES} OTLP/HTTP protobuf requests × ${BATCH} HTTP server spans (${fmt(total)} spans,`,
     `with request bodies to redact), ${SENDERS} concurrent senders, acknowledged only once committed; ${ROUNDS} rounds, medians,`,
-    'each round into a fresh database. Every acknowledged span was counted in the database.',
+    PRELOAD > 0
+      ? `each round into a table already holding ${fmt(PRELOAD)} rows on PostgreSQL and ${fmt(PRELOAD_SQLITE)} on SQLite (BENCH_INGEST_PRELOAD, BENCH_INGEST_PRELOAD_SQLITE; the measured rows are deleted after each step). Every acknowledged span was counted in the database.`
+      : 'each round into a fresh database. Every acknowledged span was counted in the database.',
     '',
     table(['database', 'raw driver insert (rows/s)', 'store.insertBatch in process (rows/s)', 'through the receiver (spans/s)', 'receiver vs raw'], rows),
     '',
@@ -177,5 +214,9 @@ export async function run(): Promise<string> {
     'statement / pg multi-row INSERT), 512 per transaction, no mapping, no knex, no duplicate handling.',
     '',
     `Decoding protobuf + mapping + redaction alone, in process: ${fmt(median(decodeRuns))} spans/s on one core.`,
+    ...(processRows.length > 0
+      ? ['', `Several receivers, one PostgreSQL: built \`auditspan serve\` processes, ${SENDERS} senders each, the same batches (BENCH_INGEST_RECEIVERS):`, '',
+        table(['receivers', 'combined spans/s', 'vs raw driver insert'], processRows)]
+      : []),
   ].join('\n');
 }

@@ -17,6 +17,9 @@ const BENCHES: Record<string, () => Bench> = {
   ingest: () => require('./ingest') as Bench,
   query: () => require('./query') as Bench,
   memory: () => require('./memory') as Bench,
+  'sqlite-durability': () => require('./sqlite-durability') as Bench,
+  'receiver-memory': () => require('./receiver-memory') as Bench,
+  partitions: () => require('./partitions') as Bench,
 };
 
 async function main(): Promise<void> {

@@ -20,6 +20,7 @@ function start(): { handle: AuditHandle; exitTimeoutMs: number } | undefined {
   }
   const handle = register({
     db: config.db,
+    sqliteSynchronous: config.sqliteSynchronous,
     record: { maxPayloadBytes: config.maxPayloadBytes, redaction: { extraKeys: config.redactKeys } },
     ignorePaths: config.ignorePaths,
     trustProxy: config.trustProxy,

@@ -5,6 +5,7 @@ import { StoreError } from '../store/errors';
 import { registerDemoCommand } from './commands/demo';
 import { registerExportCommand } from './commands/export';
 import { registerKeysCommand } from './commands/keys';
+import { registerLinksCommand } from './commands/links';
 import { registerMigrateCommand, registerPurgeCommand } from './commands/maintenance';
 import { registerServeCommand } from './commands/serve';
 import { CliError } from './errors';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerPurgeCommand(program);
   registerExportCommand(program);
   registerKeysCommand(program);
+  registerLinksCommand(program);
   return program;
 }
 

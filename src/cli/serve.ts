@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Config } from '../config';
-import { createHttpApp, hasActiveKeys } from '../query-api';
-import { startOtlpGrpcReceiver, startOtlpHttpReceiver } from '../receiver';
+import { adminKeyWeakness, createHttpApp, hasActiveKeys } from '../query-api';
+import { RequestBudget, startOtlpGrpcReceiver, startOtlpHttpReceiver } from '../receiver';
 import { openStore } from '../store';
 import type { Store } from '../store/types';
 import { CliError, describeDb } from './errors';
@@ -39,7 +39,7 @@ function wrapListenError(what: string, setting: string, port: number, host: stri
  */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<ServerHandle> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const store = await openStore({ url: config.db }).catch((err: unknown) => {
+  const store = await openStore({ url: config.db, partitionHours: config.partitionHours, sqliteSynchronous: config.sqliteSynchronous }).catch((err: unknown) => {
     throw new CliError(`cannot open database ${describeDb(config.db)}: ${(err as Error).message}`);
   });
   const closers: Array<() => Promise<void>> = [() => store.close()];
@@ -48,6 +48,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   };
 
   try {
+    // A guessable admin key would undo everything else: keys must hold ≥ 128 random bits.
+    const weakness = config.adminKey === undefined ? null : adminKeyWeakness(config.adminKey);
+    if (weakness) {
+      throw new CliError(
+        `refusing a weak admin key (AUDITSPAN_ADMIN_KEY): ${weakness}; or create an admin key with \`auditspan keys create --name admin --admin\``,
+      );
+    }
     // Without any key the API is open, so it must not be reachable from elsewhere.
     if (!isLoopback(config.host) && !(await hasActiveKeys(store, config.adminKey))) {
       throw new CliError(
@@ -68,6 +75,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       adminKey: config.adminKey,
       traceUrlTemplate: config.traceUrlTemplate,
       version: VERSION,
+      trustProxy: config.trustProxy,
+      linkSecret: config.linkSecret,
+      publicUrl: config.publicUrl,
+      frameAncestors: config.frameAncestors,
+      branding: { title: config.brandTitle, logoUrl: config.brandLogoUrl, accentColor: config.brandAccentColor },
     });
     const http: Server = createServer(app);
     const httpPort = await listen(http, config.port, config.host, 'UI/API', '--port or AUDITSPAN_PORT');
@@ -85,6 +97,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       maxBodyBytes: config.maxBodyBytes,
       ingestToken: config.ingestToken,
       record: { maxPayloadBytes: config.maxPayloadBytes, redaction: { extraKeys: config.redactKeys } },
+      // One budget for both receivers (docs/receiver.md, "Limits").
+      budget: new RequestBudget(config.otlpMaxInflightBytes),
+      limits: {
+        maxAttributes: config.otlpMaxSpanAttributes,
+        // A payload cut here must still be longer than the payload cap, so that it is marked truncated.
+        maxAttributeValueLength: Math.max(config.otlpMaxAttributeLength, 4 * config.maxPayloadBytes),
+        maxEvents: config.otlpMaxSpanEvents,
+      },
+      log: (entry: Record<string, unknown>) => log(JSON.stringify({ time: new Date().toISOString(), ...entry })),
     };
     const otlpHttp = await startOtlpHttpReceiver({ ...receiverOptions, port: config.otlpPort }).catch(
       wrapListenError('OTLP/HTTP', '--otlp-port or AUDITSPAN_OTLP_PORT', config.otlpPort, config.host),
@@ -94,6 +115,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       wrapListenError('OTLP/gRPC', '--otlp-grpc-port or AUDITSPAN_OTLP_GRPC_PORT', config.otlpGrpcPort, config.host),
     );
     closers.push(() => otlpGrpc.close());
+
+    // PostgreSQL: the next partitions exist before their first span arrives (a span outside
+    // every partition still gets one on demand). A no-op on SQLite.
+    const maintain = (): void => {
+      store.maintainPartitions().catch((err: unknown) => {
+        log(JSON.stringify({ level: 'warn', msg: 'creating partitions failed', error: (err as Error).message }));
+      });
+    };
+    const partitionTimer = setInterval(maintain, HOUR_MS);
+    partitionTimer.unref();
+    closers.push(async () => clearInterval(partitionTimer));
 
     if (config.retentionDays !== undefined) {
       const days = config.retentionDays;
@@ -136,6 +168,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         db: describeDb(config.db),
         auth: config.adminKey ? 'admin key set' : 'viewer keys or open on loopback',
         retentionDays: config.retentionDays ?? null,
+        // What an acknowledged batch survives (docs/receiver.md).
+        durability: await (store as Store & { durability?: () => Promise<string> }).durability?.().catch(() => 'unknown'),
       }),
     );
     return handle;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { SETTINGS, type SettingName, type SettingSpec } from './settings';
 
 /** A configuration value that cannot be used; the message names the setting. */
@@ -28,6 +29,19 @@ export interface Config {
   serviceName?: string;
   exitTimeoutMs: number;
   maxQueueBytes: number;
+  sqliteSynchronous: 'normal' | 'full';
+  otlpMaxInflightBytes: number;
+  otlpMaxSpanAttributes: number;
+  otlpMaxAttributeLength: number;
+  otlpMaxSpanEvents: number;
+  partitionHours: number;
+  adminKeyFile?: string;
+  linkSecret?: string;
+  publicUrl?: string;
+  frameAncestors?: string[];
+  brandTitle?: string;
+  brandLogoUrl?: string;
+  brandAccentColor?: string;
 }
 
 function parseValue(name: string, spec: SettingSpec, raw: string): unknown {
@@ -63,7 +77,8 @@ function parseValue(name: string, spec: SettingSpec, raw: string): unknown {
     }
     default:
       if (value === '') throw new ConfigError(`${name}: must not be empty`);
-      return value;
+      if (spec.values && !spec.values.includes(value.toLowerCase())) throw new ConfigError(`${name}: "${raw}" is not one of ${spec.values.join(', ')}`);
+      return spec.values ? value.toLowerCase() : value;
   }
 }
 
@@ -88,5 +103,31 @@ export function loadConfig(
     if (raw === undefined) continue;
     out[key] = parseValue(label, spec, raw);
   }
+  for (const origin of (out.frameAncestors as string[] | undefined) ?? []) {
+    if (!/^(https?:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?|'self')$/i.test(origin)) {
+      throw new ConfigError(`AUDITSPAN_FRAME_ANCESTORS: "${origin}" is not an origin like https://dashboard.example.com or 'self'`);
+    }
+  }
+  if (out.brandAccentColor !== undefined && !/^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(out.brandAccentColor as string)) {
+    throw new ConfigError(`AUDITSPAN_BRAND_ACCENT_COLOR: "${out.brandAccentColor}" is not a colour like #0a7 or #00aa77`);
+  }
+  if (out.adminKeyFile !== undefined) {
+    if (out.adminKey !== undefined) throw new ConfigError('AUDITSPAN_ADMIN_KEY_FILE (--admin-key-file) and AUDITSPAN_ADMIN_KEY (--admin-key) exclude each other');
+    out.adminKey = readSecretFile('--admin-key-file', out.adminKeyFile as string);
+  }
   return out as unknown as Config;
+}
+
+/** A secret kept in a file (a Docker or Kubernetes secret): its content without the trailing newline. */
+function readSecretFile(label: string, path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${label}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const value = text.replace(/\r?\n$/, '');
+  if (value.trim() === '') throw new ConfigError(`${label}: ${path} is empty`);
+  if (/[\r\n]/.test(value)) throw new ConfigError(`${label}: ${path} holds more than one line`);
+  return value;
 }

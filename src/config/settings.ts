@@ -13,6 +13,8 @@ export interface SettingSpec {
   /** Default as written in docs; undefined means "unset". */
   default?: string;
   description: string;
+  /** The only values accepted (kind `string`), lowercase. */
+  values?: readonly string[];
   /** Which entry points read it. */
   usedBy: ReadonlyArray<'serve' | 'register' | 'cli'>;
 }
@@ -86,8 +88,8 @@ export const SETTINGS = {
   },
   trustProxy: {
     env: 'AUDITSPAN_TRUST_PROXY', kind: 'bool', default: 'false',
-    description: 'Take the client IP from Forwarded / X-Forwarded-For (only behind a proxy you run).',
-    usedBy: ['register'],
+    description: 'Take the client IP from Forwarded / X-Forwarded-For (only behind a proxy you run). For serve: the address the nearest proxy saw (the last X-Forwarded-For entry) counts failed key attempts.',
+    usedBy: ['register', 'serve'],
   },
   linkBaseUrl: {
     env: 'AUDITSPAN_LINK_BASE_URL', kind: 'url',
@@ -113,6 +115,71 @@ export const SETTINGS = {
     env: 'AUDITSPAN_MAX_QUEUE_BYTES', kind: 'int', default: '67108864',
     description: 'Bytes of span data (mostly captured bodies) the in-process pipeline holds while the database is slow or down; a request beyond it is dropped, counted and reported. 64 MiB by default.',
     usedBy: ['register'],
+  },
+  otlpMaxInflightBytes: {
+    env: 'AUDITSPAN_OTLP_MAX_INFLIGHT_BYTES', flag: 'otlp-max-inflight-bytes', kind: 'int', default: '67108864',
+    description: 'Request bytes the OTLP receivers hold at once (HTTP and gRPC together); beyond it new uploads get 429 + Retry-After before they are read.',
+    usedBy: ['serve'],
+  },
+  otlpMaxSpanAttributes: {
+    env: 'AUDITSPAN_OTLP_MAX_SPAN_ATTRIBUTES', kind: 'int', default: '128',
+    description: 'Attributes kept per received span, event and resource (and entries per array or kvlist value); the rest are dropped and counted.',
+    usedBy: ['serve'],
+  },
+  otlpMaxAttributeLength: {
+    env: 'AUDITSPAN_OTLP_MAX_ATTRIBUTE_LENGTH', kind: 'int', default: '65536',
+    description: 'Characters kept of a received string attribute (never less than 4 × AUDITSPAN_MAX_PAYLOAD_BYTES); longer values are cut and counted.',
+    usedBy: ['serve'],
+  },
+  otlpMaxSpanEvents: {
+    env: 'AUDITSPAN_OTLP_MAX_SPAN_EVENTS', kind: 'int', default: '128',
+    description: 'Events kept per received span; the rest are dropped and counted.',
+    usedBy: ['serve'],
+  },
+  sqliteSynchronous: {
+    env: 'AUDITSPAN_SQLITE_SYNCHRONOUS', flag: 'sqlite-synchronous', kind: 'string', default: 'normal', values: ['normal', 'full'],
+    description: 'SQLite durability: `normal` keeps an acknowledged batch across a process crash; `full` also across a power loss or OS crash (an fsync per commit). PostgreSQL follows its server\'s synchronous_commit.',
+    usedBy: ['serve', 'register'],
+  },
+  partitionHours: {
+    env: 'AUDITSPAN_PARTITION_HOURS', kind: 'int', default: '24',
+    description: 'PostgreSQL: width of the time partitions of the logs table created from now on, in hours (24: one per UTC day). Retention drops whole partitions.',
+    usedBy: ['serve', 'cli'],
+  },
+  adminKeyFile: {
+    env: 'AUDITSPAN_ADMIN_KEY_FILE', flag: 'admin-key-file', kind: 'string',
+    description: 'File holding the admin key (trailing newline ignored): keeps it out of `ps` and shell history. Excludes AUDITSPAN_ADMIN_KEY.',
+    usedBy: ['serve'],
+  },
+  linkSecret: {
+    env: 'AUDITSPAN_LINK_SECRET', kind: 'secret',
+    description: 'HMAC secret that signs customer view links. Unset: one is generated once and kept in the database. Changing it revokes every link.',
+    usedBy: ['serve', 'cli'],
+  },
+  publicUrl: {
+    env: 'AUDITSPAN_PUBLIC_URL', flag: 'public-url', kind: 'url',
+    description: 'Base URL customers reach the UI at, used in view links (POST /api/links, `auditspan links create`). Unset: the request\'s own host (serve), http://127.0.0.1:8080 (CLI).',
+    usedBy: ['serve', 'cli'],
+  },
+  frameAncestors: {
+    env: 'AUDITSPAN_FRAME_ANCESTORS', kind: 'list',
+    description: 'Origins allowed to embed the UI in a frame (CSP frame-ancestors), comma-separated, e.g. https://dashboard.example.com. Unset: not frameable.',
+    usedBy: ['serve'],
+  },
+  brandTitle: {
+    env: 'AUDITSPAN_BRAND_TITLE', kind: 'string',
+    description: 'Title shown on customer views opened from a view link.',
+    usedBy: ['serve'],
+  },
+  brandLogoUrl: {
+    env: 'AUDITSPAN_BRAND_LOGO_URL', kind: 'url',
+    description: 'Logo (http(s) image URL) shown on customer views; its origin is added to the CSP img-src.',
+    usedBy: ['serve'],
+  },
+  brandAccentColor: {
+    env: 'AUDITSPAN_BRAND_ACCENT_COLOR', kind: 'string',
+    description: 'Accent colour of customer views, #rgb or #rrggbb.',
+    usedBy: ['serve'],
   },
 } as const satisfies Record<string, SettingSpec>;
 

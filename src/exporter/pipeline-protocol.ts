@@ -7,6 +7,8 @@ import type { WriterStats } from './queue';
 export interface PipelineConfig {
   /** SQLite path or postgres:// URL (undefined: the default ./auditspan.db). */
   db?: string;
+  /** SQLite `synchronous` mode (default normal). */
+  sqliteSynchronous?: 'normal' | 'full';
   /** Without a `custom` redaction function (functions cannot cross threads). */
   record?: RecordOptions;
   maxQueue: number;

@@ -29,7 +29,7 @@ const routes = new RouteTemplates();
 const writer = new RecordWriter({
   // Blocking is harmless on this thread, so SQLite takes its fastest driver (docs/architecture.md).
   store: async () => {
-    const store = await openStore({ url: config.db, sqliteDriver: 'better-sqlite3' });
+    const store = await openStore({ url: config.db, sqliteDriver: 'better-sqlite3', sqliteSynchronous: config.sqliteSynchronous });
     // Templates already in the database name unrouted requests from the start (best effort).
     routes.seed(await store.recentEndpoints(SEED_ROWS).catch(() => []));
     return store;

@@ -1,5 +1,6 @@
 import { diag } from '@opentelemetry/api';
 import type { AuditRecord } from '../record/types';
+import { insertIsolating } from '../store/isolated-write';
 import type { Store } from '../store/types';
 
 export interface WriterStats {
@@ -7,7 +8,7 @@ export interface WriterStats {
   accepted: number;
   /** Records committed to the store (duplicates included). */
   written: number;
-  /** Records dropped because the queue was full. Never silent: reported as they happen. */
+  /** Records dropped because the queue was full, or refused by the database for good. Never silent: reported as they happen. */
   dropped: number;
   /** Write attempts that failed (each retried). */
   failedWrites: number;
@@ -183,9 +184,16 @@ export class RecordWriter {
     try {
       while (this.size > 0) {
         const batch = this.queue.slice(this.head, this.head + this.batchSize);
+        let refused = 0;
         try {
           const store = await this.getStore();
-          await store.insertBatch(batch);
+          // A row the database refuses for good is dropped alone instead of blocking the queue.
+          const { rejected } = await insertIsolating(store, batch);
+          refused = rejected.length;
+          if (refused > 0) {
+            this.counts.dropped += refused;
+            this.warn(`the database refused ${rejected.length} audit row(s) (${rejected[0].detail.split('\n')[0]}); dropped`);
+          }
         } catch (err) {
           this.counts.failedWrites += 1;
           this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(100, this.backoffMs * 2));
@@ -194,7 +202,7 @@ export class RecordWriter {
           return;
         }
         this.head += batch.length;
-        this.counts.written += batch.length;
+        this.counts.written += batch.length - refused;
         this.backoffMs = 0;
         this.options.onProgress?.();
         if (this.head > 10_000 && this.head * 2 > this.queue.length) {

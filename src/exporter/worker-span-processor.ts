@@ -14,6 +14,8 @@ import { defaultReport, throttled, type WriterStats } from './queue';
 export interface WorkerSpanProcessorOptions {
   /** SQLite path or postgres:// URL. Default `./auditspan.db`. */
   db?: string;
+  /** SQLite `synchronous` mode: `full` makes a written row survive a power loss too. Default `normal`. */
+  sqliteSynchronous?: 'normal' | 'full';
   /** Mapping, redaction and body policy; a `custom` redaction function cannot cross threads (use AuditSpanProcessor). */
   record?: RecordOptions;
   /** Rows held while the database is slow or down, counted from the app's thread to the database. Default 50 000. */
@@ -102,7 +104,7 @@ export class WorkerSpanProcessor implements SpanProcessor {
     const maxQueue = options.maxQueue ?? 50_000;
     if (!Number.isInteger(maxQueue) || maxQueue < 1) throw new TypeError('auditspan: maxQueue must be a positive whole number');
     if (options.record?.redaction?.custom) throw new TypeError('auditspan: a custom redaction function runs on the app thread: use AuditSpanProcessor');
-    this.config = { db: options.db, record: options.record, maxQueue };
+    this.config = { db: options.db, sqliteSynchronous: options.sqliteSynchronous, record: options.record, maxQueue };
     this.maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
     if (!Number.isInteger(this.maxQueueBytes) || this.maxQueueBytes < 1) throw new TypeError('auditspan: maxQueueBytes must be a positive whole number');
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_FLUSH_MS;

@@ -1,6 +1,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import * as zlib from 'node:zlib';
 import type { Span } from '@opentelemetry/api';
+import { keepsResponseBody } from '../record/body';
 
 /** What is copied of one request/response while it flows; bounded by `limit`. */
 interface Capture {
@@ -10,6 +11,13 @@ interface Capture {
   limit: number;
   /** False once we know the bytes are not wanted (multipart). */
   enabled: boolean;
+  /**
+   * Response only: `Content-Encoding` / `Content-Type` passed to `res.writeHead(status, headers)`.
+   * Node sends those straight to the socket when no header was set before, and `res.getHeader()`
+   * never sees them (fastify always answers that way, and so do many `node:http` apps).
+   */
+  encoding: unknown;
+  type: unknown;
 }
 
 /**
@@ -48,7 +56,7 @@ const RESPONSE_ATTRS: BodyAttributes = {
 const RESPONSE_TYPE = 'auditspan.response.content_type';
 
 function newCapture(limit: number, enabled: boolean): Capture {
-  return { chunks: [], kept: 0, size: 0, limit, enabled };
+  return { chunks: [], kept: 0, size: 0, limit, enabled, encoding: undefined, type: undefined };
 }
 
 function toBuffer(chunk: unknown, encoding?: unknown): Buffer | undefined {
@@ -82,14 +90,48 @@ function onResponseBytes(res: WithCapture<ServerResponse>, chunk: unknown, encod
   let capture = res[RESPONSE];
   if (!capture) return;
   if (typeof capture === 'number') {
-    if (res.statusCode < 400) {
-      res[RESPONSE] = false;
-      return;
-    }
-    capture = newCapture(capture, true);
-    res[RESPONSE] = capture;
+    capture = decideResponse(res, capture);
+    if (!capture) return;
   }
   copy(capture, chunk, encoding);
+}
+
+/** Once the status is known: a failure gets its Capture, anything else is passed straight on from now on. */
+function decideResponse(res: WithCapture<ServerResponse>, limit: number): Capture | false {
+  const capture = keepsResponseBody(res.statusCode) && newCapture(limit, true);
+  res[RESPONSE] = capture;
+  return capture;
+}
+
+/** The value of one header in any form `writeHead` takes: an object, `[k, v, k, v]` or `[[k, v], …]`. */
+function headerIn(headers: unknown, name: string): unknown {
+  if (Array.isArray(headers)) {
+    if (headers.length > 0 && Array.isArray(headers[0])) {
+      for (const pair of headers as unknown[][]) if (String(pair[0]).toLowerCase() === name) return pair[1];
+      return undefined;
+    }
+    for (let i = 0; i + 1 < headers.length; i += 2) if (String(headers[i]).toLowerCase() === name) return headers[i + 1];
+    return undefined;
+  }
+  if (headers === null || typeof headers !== 'object') return undefined;
+  for (const key in headers) if (key.toLowerCase() === name) return (headers as Record<string, unknown>)[key];
+  return undefined;
+}
+
+/**
+ * `writeHead(status[, reason][, headers])` ran (called by the app, or by Node itself before the
+ * first byte): the status is final, and the headers it was given are read here because
+ * `getHeader()` may never see them. Only a kept (failing) response looks at them.
+ */
+function onWriteHead(res: WithCapture<ServerResponse>, state: number | Capture, reason: unknown, headers: unknown): void {
+  const capture = typeof state === 'number' ? decideResponse(res, state) : state;
+  if (!capture) return;
+  const given = typeof reason === 'string' ? headers : reason;
+  if (given === undefined) return;
+  const encoding = headerIn(given, 'content-encoding');
+  if (encoding !== undefined) capture.encoding = encoding;
+  const type = headerIn(given, 'content-type');
+  if (type !== undefined) capture.type = type;
 }
 
 function watchResponse(res: WithCapture<ServerResponse>, chunk: unknown, encoding: unknown): void {
@@ -103,12 +145,13 @@ function watchResponse(res: WithCapture<ServerResponse>, chunk: unknown, encodin
 let installed = false;
 
 /**
- * Patches, once per process, the three methods body capture needs: `IncomingMessage#emit`
+ * Patches, once per process, the four methods body capture needs: `IncomingMessage#emit`
  * (request 'data' chunks are copied as they pass, so the stream's flowing state is never
  * touched: NOTES.md, a 'data' listener lost bodies behind async middleware) and
  * `ServerResponse#write`/`#end` (every argument passed through and the original's return value
- * kept, for backpressure). Objects that carry no capture state, such as the responses of the
- * app's outgoing requests, cost one property read. Patching the prototypes instead of wrapping
+ * kept, for backpressure), and `ServerResponse#writeHead` (the status is final there, and
+ * headers passed to it are invisible to `getHeader()`). Objects that carry no capture state, such
+ * as the responses of the app's outgoing requests, cost one property read. Patching the prototypes instead of wrapping
  * each request's methods keeps every request and response object in its usual shape and
  * allocates nothing for a request without a body or a 2xx response.
  */
@@ -136,6 +179,20 @@ export function installBodyCapture(): void {
     if (this[RESPONSE]) watchResponse(this, chunk, encoding);
     return write.apply(this, arguments as unknown as Parameters<typeof write>);
   } as typeof write;
+
+  const writeHead = ServerResponse.prototype.writeHead;
+  ServerResponse.prototype.writeHead = function auditspanWriteHead(this: WithCapture<ServerResponse>, _status: number, reason?: unknown, headers?: unknown): ServerResponse {
+    const result = writeHead.apply(this, arguments as unknown as Parameters<typeof writeHead>);
+    const state = this[RESPONSE];
+    if (state) {
+      try {
+        onWriteHead(this, state, reason, headers);
+      } catch {
+        // never break the response
+      }
+    }
+    return result;
+  } as typeof writeHead;
 
   const end = ServerResponse.prototype.end;
   ServerResponse.prototype.end = function auditspanEnd(this: WithCapture<ServerResponse>, chunk?: unknown, encoding?: unknown): ServerResponse {
@@ -194,11 +251,18 @@ export function applyCapturedBodies(span: Span, req: IncomingMessage, res: Serve
   if (typeof reqState === 'object' && reqState.size > 0) {
     setBody(span, reqState, req.headers['content-encoding'], REQUEST_ATTRS);
   }
-  if (res.statusCode < 400) return;
+  if (!keepsResponseBody(res.statusCode)) return;
   const resState = (res as WithCapture<ServerResponse>)[RESPONSE];
-  if (typeof resState === 'object' && resState.size > 0) {
-    setBody(span, resState, res.getHeader('content-encoding'), RESPONSE_ATTRS);
+  const captured = typeof resState === 'object' ? resState : undefined;
+  if (captured && captured.size > 0) {
+    setBody(span, captured, captured.encoding ?? res.getHeader('content-encoding'), RESPONSE_ATTRS);
   }
-  const type = res.getHeader('content-type');
+  const type = captured?.type ?? res.getHeader('content-type');
   if (type !== undefined) span.setAttribute(RESPONSE_TYPE, String(type));
+}
+
+/** Bytes of the request body the app read so far (0 when none was copied). */
+export function requestBytesSeen(req: IncomingMessage): number {
+  const state = (req as WithCapture<IncomingMessage>)[REQUEST];
+  return typeof state === 'object' && state ? state.size : 0;
 }

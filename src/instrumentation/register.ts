@@ -13,11 +13,14 @@ import { DEFAULT_KEPT_HEADERS, DEFAULT_MAX_PAYLOAD_BYTES, logIdAt, type RecordOp
 import type { Store } from '../store/types';
 import { AuditSampler } from './sampler';
 import { applyCapturedBodies, captureRequest, captureResponse, installBodyCapture } from './capture';
-import { RouteTemplateInstrumentation, reserveRouteTemplate, routeTemplate } from './route';
+import { markIfAborted } from './abort';
+import { RouteTemplateInstrumentation, reserveRouteTemplate, routeTemplate } from './routes';
 
 export interface RegisterOptions {
   /** SQLite path or postgres:// URL; `off` records nothing locally (forwarding only). Default `./auditspan.db`. */
   db?: string;
+  /** SQLite `synchronous` mode: `full` makes a written row survive a power loss too. Default `normal`. */
+  sqliteSynchronous?: 'normal' | 'full';
   /** An already opened store; wins over `db`. */
   store?: Store;
   /** Mapping, redaction and body policy. */
@@ -113,13 +116,13 @@ export function register(options: RegisterOptions = {}): AuditHandle {
     // A store object or a custom redaction function lives on this thread: map and write here.
     audit = new AuditSpanProcessor({
       // Loaded on demand: the default (worker) pipeline keeps the database drivers off this thread.
-      store: options.store ?? (async () => (require('../store') as typeof import('../store')).openStore({ url: options.db })),
+      store: options.store ?? (async () => (require('../store') as typeof import('../store')).openStore({ url: options.db, sqliteSynchronous: options.sqliteSynchronous })),
       record,
       maxQueue: options.maxQueue,
     });
   } else if (options.db !== 'off') {
     // The default: mapping, redaction and writes run on a worker thread (docs/architecture.md).
-    audit = new WorkerSpanProcessor({ db: options.db, record, maxQueue: options.maxQueue, maxQueueBytes: options.maxQueueBytes });
+    audit = new WorkerSpanProcessor({ db: options.db, sqliteSynchronous: options.sqliteSynchronous, record, maxQueue: options.maxQueue, maxQueueBytes: options.maxQueueBytes });
   }
   if (audit) processors.push(audit);
   const forwardEnv = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
@@ -152,13 +155,16 @@ export function register(options: RegisterOptions = {}): AuditHandle {
     applyCustomAttributesOnSpan: (span, request, response) => {
       if (!('setHeader' in response)) return;
       const req = request as IncomingMessage;
-      applyCapturedBodies(span, req, response as ServerResponse);
-      // With ExpressInstrumentation on, instrumentation-http has set http.route already.
-      const route = expressSpans ? undefined : routeTemplate(req);
-      if (route !== undefined) span.setAttribute('http.route', route);
+      const res = response as ServerResponse;
+      const attributes = attributesOf(span);
+      applyCapturedBodies(span, req, res);
+      markIfAborted(span, attributes, req, res);
+      // With ExpressInstrumentation on, instrumentation-http has set http.route already (express apps).
+      const route = routeTemplate(req);
+      if (route !== undefined && !(expressSpans && 'http.route' in attributes)) span.setAttribute('http.route', route);
       // instrumentation-http trusts X-Forwarded-For; an audit log must not, unless told to.
       const peer = options.trustProxy ? undefined : req.socket?.remoteAddress;
-      if (peer && attributesOf(span)['client.address'] !== peer) span.setAttribute('client.address', peer);
+      if (peer && attributes['client.address'] !== peer) span.setAttribute('client.address', peer);
     },
   });
 
@@ -167,7 +173,7 @@ export function register(options: RegisterOptions = {}): AuditHandle {
     serviceName: options.serviceName,
     sampler: new AuditSampler(),
     spanProcessors: processors,
-    // The route template comes from express's Route#dispatch (./route.ts). Express's layer
+    // The route template comes from each framework's router (./routes). Express's layer
     // spans are made only when spans leave the process: the audit row never reads them, and a
     // span per middleware costs more than all of auditspan's own work (docs/benchmarks.md).
     instrumentations: [http, new RouteTemplateInstrumentation(), ...(expressSpans ? [new ExpressInstrumentation()] : [])],

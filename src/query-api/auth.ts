@@ -1,7 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Store } from '../store/types';
 import { sendError } from './errors';
-import { hashApiKey, hasActiveKeys, secretsEqual } from './keys';
+import { hashApiKey, secretsEqual } from './keys';
+import { FailureThrottle } from './throttle';
 
 export interface Principal {
   name: string;
@@ -13,12 +14,13 @@ export interface Principal {
 export interface AuthOptions {
   store: Store;
   adminKey?: string;
-  /** Failed attempts from one address within 10 minutes before it gets 429. Default 10. */
+  /** Failed attempts from one address (IPv6: one /64) within 10 minutes before it gets 429. Default 10. */
   failureLimit?: number;
+  /** View links (links.ts): a bearer token with the link prefix is checked here instead of as a key. */
+  links?: { prefix: string; check(token: string): Promise<Principal | { refuse: { code: string; message: string } } | null> };
 }
 
 const CACHE_MS = 2000;
-const FAILURE_WINDOW_MS = 10 * 60_000;
 const TOUCH_EVERY_MS = 60_000;
 
 declare module 'express-serve-static-core' {
@@ -31,66 +33,94 @@ declare module 'express-serve-static-core' {
  * Bearer-key authentication for /api. With no key configured anywhere the API
  * is open (the server then only listens on loopback). Keys created or revoked
  * with the CLI take effect within two seconds.
+ *
+ * The active keys' hashes are held in memory (refreshed every 2 s), so checking a key is one
+ * SHA-256 and a map lookup, done in the same synchronous step as counting a failure. A key
+ * not in memory is counted as a failure first and only then looked up in the database (it
+ * may be newer than the cache; its failure is taken back if so): parallel guesses cannot
+ * slip past the limit while a lookup is pending, and a blocked address is not looked up. Only failures are counted (per address,
+ * IPv6 /64, /48 and overall, see throttle.ts) and nothing but time resets them; a valid key
+ * is always accepted, so guessers cannot lock anyone else out. What makes guessing
+ * infeasible is the keys themselves: 190 random bits, or an admin key checked for ≥ 128 bits.
  */
 export function authenticate(options: AuthOptions) {
-  const limit = options.failureLimit ?? 10;
-  let keysExist: { value: boolean; at: number } | undefined;
-  const lookups = new Map<string, { principal: Principal | null; id?: number; at: number }>();
+  const throttle = new FailureThrottle({ limit: options.failureLimit });
+  let keys: { byHash: Map<string, { principal: Principal; id: number }>; at: number } | undefined;
+  let refreshing: Promise<void> | undefined;
   const touched = new Map<number, number>();
-  const failures = new Map<string, { count: number; first: number }>();
 
-  const anyKeys = async (): Promise<boolean> => {
-    if (keysExist && Date.now() - keysExist.at < CACHE_MS) return keysExist.value;
-    keysExist = { value: await hasActiveKeys(options.store, options.adminKey), at: Date.now() };
-    return keysExist.value;
+  const refresh = (): Promise<void> => {
+    refreshing ??= options.store
+      .listActiveApiKeyHashes()
+      .then((list) => {
+        const byHash = new Map<string, { principal: Principal; id: number }>();
+        for (const k of list) byHash.set(k.hash, { id: k.id, principal: { name: k.name, companyId: k.companyId, admin: k.companyId === null } });
+        keys = { byHash, at: Date.now() };
+      })
+      .finally(() => {
+        refreshing = undefined;
+      });
+    return refreshing;
   };
 
-  const lookup = async (key: string): Promise<Principal | null> => {
+  const check = (key: string): Principal | null => {
     if (options.adminKey && secretsEqual(key, options.adminKey)) return { name: 'admin', companyId: null, admin: true };
-    const hash = hashApiKey(key);
-    const cached = lookups.get(hash);
-    if (cached && Date.now() - cached.at < CACHE_MS) return cached.principal;
-    const info = await options.store.findApiKeyByHash(hash);
-    const principal = info ? { name: info.name, companyId: info.companyId, admin: info.companyId === null } : null;
-    if (lookups.size > 10_000) lookups.clear();
-    lookups.set(hash, { principal, id: info?.id, at: Date.now() });
-    if (info && Date.now() - (touched.get(info.id) ?? 0) > TOUCH_EVERY_MS) {
-      touched.set(info.id, Date.now());
-      options.store.touchApiKey(info.id).catch(() => undefined);
+    const found = keys?.byHash.get(hashApiKey(key));
+    if (!found) return null;
+    if (Date.now() - (touched.get(found.id) ?? 0) > TOUCH_EVERY_MS) {
+      touched.set(found.id, Date.now());
+      options.store.touchApiKey(found.id).catch(() => undefined);
     }
-    return principal;
+    return found.principal;
   };
 
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     try {
-      if (!(await anyKeys())) {
+      if (!keys || Date.now() - keys.at >= CACHE_MS) await refresh();
+      const header = req.get('authorization');
+      const m = /^Bearer\s+(\S{1,512})$/i.exec(header ?? '');
+      let link: Principal | null = null;
+      if (m && options.links && m[1].startsWith(options.links.prefix)) {
+        const result = await options.links.check(m[1]);
+        // An expired link carries a valid signature: not a guess, and the viewer is told plainly.
+        if (result && 'refuse' in result) return sendError(res, 401, result.refuse.code, result.refuse.message);
+        link = result;
+      }
+      if (link) {
+        req.principal = link;
+        return next();
+      }
+      if (!options.adminKey && keys!.byHash.size === 0) {
         req.principal = { name: 'local', companyId: null, admin: true };
         return next();
       }
-      const ip = req.socket.remoteAddress ?? 'unknown';
-      const record = failures.get(ip);
-      if (record && Date.now() - record.first > FAILURE_WINDOW_MS) failures.delete(ip);
-      const current = failures.get(ip);
-      if (current && current.count >= limit) {
-        res.setHeader('Retry-After', String(Math.ceil((current.first + FAILURE_WINDOW_MS - Date.now()) / 1000)));
+      const ip = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+      // Nothing awaits between the in-memory check and counting the failure: one step.
+      const blocked = throttle.blockedFor(ip);
+      const principal = m ? check(m[1]) : null;
+      if (principal) {
+        req.principal = principal;
+        return next();
+      }
+      const count = throttle.fail(ip);
+      if (m && blocked === 0) {
+        // A key created since the cache was filled: look it up, its failure already counted,
+        // so parallel attempts cannot overrun the limit while this waits on the database.
+        const fresh = await options.store.findApiKeyByHash(hashApiKey(m[1]));
+        if (fresh) {
+          throttle.refund(ip);
+          req.principal = { name: fresh.name, companyId: fresh.companyId, admin: fresh.companyId === null };
+          return next();
+        }
+      }
+      if (blocked > 0) {
+        res.setHeader('Retry-After', String(blocked));
         return sendError(res, 429, 'too_many_failures', 'too many failed authentication attempts from this address; retry later');
       }
-      const header = req.get('authorization') ?? '';
-      const m = /^Bearer\s+(\S{1,200})$/i.exec(header);
-      const principal = m ? await lookup(m[1]) : null;
-      if (!principal) {
-        const f = failures.get(ip) ?? { count: 0, first: Date.now() };
-        f.count += 1;
-        failures.set(ip, f);
-        if (failures.size > 100_000) failures.clear();
-        // Each failure answers a little later than the one before (up to 1 s).
-        await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** (f.count - 1))));
-        res.setHeader('WWW-Authenticate', 'Bearer realm="auditspan"');
-        return sendError(res, 401, 'unauthorized', m ? 'unknown or revoked API key' : 'missing API key: send Authorization: Bearer <key>');
-      }
-      failures.delete(ip);
-      req.principal = principal;
-      next();
+      // Each failure answers a little later than the one before (up to 1 s).
+      await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** Math.min(count - 1, 10))));
+      res.setHeader('WWW-Authenticate', 'Bearer realm="auditspan"');
+      return sendError(res, 401, 'unauthorized', m ? 'unknown or revoked API key' : 'missing API key: send Authorization: Bearer <key>');
     } catch (err) {
       next(err);
     }

@@ -20,7 +20,7 @@ const summaryProps = {
   method: { type: 'string' },
   endpoint: { type: 'string' },
   url: { type: 'string' },
-  status: { type: 'integer' },
+  status: { type: 'integer', description: 'HTTP status the client got; 499 when the client closed the connection before the response was complete (class 4xx).' },
   latencyMs: { type: 'number' },
   tokenName: nullable('string'),
   error: nullable('string'),
@@ -39,7 +39,7 @@ export const SCHEMAS = {
     required: [...Object.keys(summaryProps), 'requestPayload', 'responsePayload', 'clientIp', 'userAgent', 'clientId', 'companyId', 'service', 'traceId', 'spanId', 'requestHeaders', 'truncated', 'createdAt', 'updatedAt'],
     properties: {
       ...summaryProps,
-      requestPayload: nullable('string'), responsePayload: nullable('string'), clientIp: nullable('string'), userAgent: nullable('string'),
+      requestPayload: nullable('string'), responsePayload: nullable('string', { description: 'Kept for failures only: status >= 400 (none for 1xx, 2xx and 3xx). Redacted and capped like requestPayload.' }), clientIp: nullable('string'), userAgent: nullable('string'),
       clientId: nullable('string'), companyId: nullable('string'), service: nullable('string'), traceId: { type: 'string' }, spanId: { type: 'string' },
       requestHeaders: { type: ['object', 'null'], additionalProperties: { type: 'string' } }, truncated: { type: 'boolean' },
       createdAt: { type: 'string', format: 'date-time' }, updatedAt: { type: 'string', format: 'date-time' },
@@ -75,6 +75,15 @@ export const SCHEMAS = {
     },
   },
   Whoami: { type: 'object', required: ['name', 'companyId', 'admin'], properties: { name: { type: 'string' }, companyId: nullable('string'), admin: { type: 'boolean' } } },
+  ViewLinkRequest: {
+    type: 'object', required: ['companyId', 'ttlSeconds'],
+    properties: { companyId: { type: 'string' }, ttlSeconds: { type: 'integer', minimum: 60, maximum: 31_622_400 } },
+  },
+  ViewLink: {
+    type: 'object', required: ['url', 'expiresAt'],
+    properties: { url: { type: 'string', description: '<public URL>/view#link=asl1.… — the token is in the fragment only' }, expiresAt: { type: 'string', format: 'date-time' } },
+  },
+  Branding: { type: 'object', required: ['title', 'logoUrl', 'accentColor'], properties: { title: nullable('string'), logoUrl: nullable('string'), accentColor: nullable('string') } },
 } as const;
 
 const json = (ref: string) => ({ content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
@@ -122,6 +131,14 @@ export function openApiDocument(version: string): Record<string, unknown> {
         },
       },
       '/api/whoami': { get: { summary: 'The key in use and its scope', responses: { 200: { description: 'Principal', ...json('Whoami') }, ...errors } } },
+      '/api/links': {
+        post: {
+          summary: 'Mint a signed, expiring view link for one company (admin key only). The link\'s token is a bearer credential scoped like a viewer key; an expired one is answered 401 with code link_expired.',
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ViewLinkRequest' } } } },
+          responses: { 201: { description: 'The link', ...json('ViewLink') }, 403: { description: 'Not the admin key', ...json('Error') }, ...errors },
+        },
+      },
+      '/api/branding': { get: { security: [], summary: 'Title, logo and accent colour of customer views (settings)', responses: { 200: { description: 'Branding', ...json('Branding') } } } },
       '/healthz': { get: { security: [], summary: 'Liveness', responses: { 200: { description: 'ok' } } } },
       '/readyz': { get: { security: [], summary: 'Readiness: the database answers', responses: { 200: { description: 'ready' }, 503: { description: 'database unavailable' } } } },
     },

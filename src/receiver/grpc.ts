@@ -1,8 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
-import { StoreUnavailableError } from '../store/errors';
-import { DecodeError, decodeProtobuf } from './decode';
-import { DEFAULT_MAX_BODY_BYTES, type OtlpReceiverOptions, type RunningReceiver } from './http';
-import { IngestPipeline, OverloadedError } from './ingest';
+import { answerFor, answerForError, type Answer } from './answer';
+import { RequestBudget } from './budget';
+import { DecodeThread } from './decode-thread';
+import { decodeBody, DEFAULT_MAX_BODY_BYTES, type OtlpReceiverOptions, type RunningReceiver } from './http';
+import { defaultReceiverLog, IngestPipeline } from './ingest';
 import { ExportTraceServiceResponse, TRACE_SERVICE_EXPORT_PATH } from './otlp-schema';
 import { bearerMatches } from './token';
 
@@ -23,6 +24,8 @@ const SERVICE: grpc.ServiceDefinition = {
 /** OTLP/gRPC `TraceService/Export` (gzip supported by grpc-js); acknowledged after commit. */
 export async function startOtlpGrpcReceiver(options: OtlpReceiverOptions): Promise<RunningReceiver & { pipeline: IngestPipeline }> {
   const pipeline = new IngestPipeline(options);
+  const thread = new DecodeThread();
+  const budget = options.budget ?? new RequestBudget(options.maxInFlightBytes);
   const maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const server = new grpc.Server({
     'grpc.max_receive_message_length': maxBytes,
@@ -34,17 +37,24 @@ export async function startOtlpGrpcReceiver(options: OtlpReceiverOptions): Promi
         if (options.ingestToken && !bearerMatches(call.metadata.get('authorization'), options.ingestToken)) {
           return callback({ code: grpc.status.UNAUTHENTICATED, details: 'missing or wrong ingest token: send authorization: Bearer <AUDITSPAN_INGEST_TOKEN>' });
         }
+        // grpc-js has read the message already (at most max_receive_message_length): the budget
+        // bounds how many are decoded and held at once.
+        const share = budget.reserve(call.request.length);
+        if (!share) return callback({ code: grpc.status.UNAVAILABLE, details: `too many request bytes in flight (limit ${budget.maxBytes}); retry later` });
+        let answer: Answer;
         try {
-          const batch = decodeProtobuf(call.request);
-          await pipeline.ingest(batch.spans);
-          callback(null, batch.rejected > 0 ? { partialSuccess: { rejectedSpans: batch.rejected, errorMessage: batch.rejectMessage } } : {});
+          const batch = await decodeBody(call.request, false, options.limits, thread);
+          pipeline.countLimited(batch.limited);
+          answer = answerFor(batch, await pipeline.ingest(batch.spans));
         } catch (err) {
-          if (err instanceof DecodeError) return callback({ code: grpc.status.INVALID_ARGUMENT, details: err.message });
-          if (err instanceof OverloadedError || err instanceof StoreUnavailableError) {
-            return callback({ code: grpc.status.UNAVAILABLE, details: `temporarily unavailable: ${err.message.split('\n')[0]}` });
-          }
-          callback({ code: grpc.status.UNAVAILABLE, details: 'internal error; retry later' });
+          answer = answerForError(err, options.log ?? defaultReceiverLog);
+        } finally {
+          share.release();
         }
+        if (answer.kind === 'ok') {
+          return callback(null, answer.rejected > 0 ? { partialSuccess: { rejectedSpans: answer.rejected, errorMessage: answer.message } } : {});
+        }
+        callback({ code: answer.kind === 'invalid' ? grpc.status.INVALID_ARGUMENT : grpc.status.UNAVAILABLE, details: answer.message });
       })();
     },
   });
@@ -73,6 +83,7 @@ export async function startOtlpGrpcReceiver(options: OtlpReceiverOptions): Promi
         });
       });
       await pipeline.drain();
+      await thread.close();
     },
   };
 }

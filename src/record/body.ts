@@ -13,6 +13,21 @@ export interface BodyResult {
   truncated: boolean;
 }
 
+/**
+ * Which responses keep their body: failures only, status >= 400 (a 302, 304 or 399 keeps none).
+ * The one rule for both entry points: the mapper applies it to every span, and the in-process
+ * capture uses it to copy no byte of any other response.
+ */
+export const keepsResponseBody = (status: number): boolean => status >= 400;
+
+/**
+ * What stands in for bytes that are not stored as text: `[binary, 334 bytes]`, `[multipart, …]`
+ * (here) and `[gzip body, 334 bytes]` (a body the in-process capture could not decode). Never an
+ * error message.
+ */
+const PLACEHOLDER = /^\[(?:binary|multipart|[\w.+-]+ body), \d+ bytes\]$/;
+export const isPlaceholder = (text: string): boolean => PLACEHOLDER.test(text);
+
 function placeholder(kind: string, bytes: number): BodyResult {
   return { text: `[${kind}, ${bytes} bytes]`, truncated: false };
 }

@@ -1,9 +1,14 @@
+import { isPlaceholder } from './body';
 import type { SpanInput } from './types';
 
-/** A readable error message from a JSON error body (`error.message`, `message`, `detail`, …). */
+/**
+ * A readable error message from a JSON error body (`error.message`, `message`, `detail`, …),
+ * or a short text body; never a placeholder that stands in for bytes (`[binary, 334 bytes]`).
+ */
 export function messageFromBody(body: string | null): string | null {
   if (!body) return null;
   const trimmed = body.trimStart();
+  if (isPlaceholder(trimmed)) return null;
   if (!trimmed.startsWith('{')) return trimmed.length <= 300 && !trimmed.startsWith('<') ? trimmed : null;
   let parsed: unknown;
   try {

@@ -29,14 +29,31 @@ interface WellFormed {
   toWellFormed(): string;
 }
 
+/** U+0000 anywhere in a string (PostgreSQL `text` cannot hold it). */
+const NUL = /\0/g;
+
 /**
- * Lone UTF-16 surrogates (a broken client or SDK) become U+FFFD, as UTF-8 encoders write them:
- * without this, SQLite stored them as invalid UTF-8 that read back as three U+FFFD, while
- * PostgreSQL stored one. Every stored string passes here, so both give back the record.
+ * Every stored string passes here, so that both databases store and give back the same value:
+ * - lone UTF-16 surrogates (a broken client or SDK) become U+FFFD, as UTF-8 encoders write them:
+ *   without this, SQLite stored them as invalid UTF-8 that read back as three U+FFFD, while
+ *   PostgreSQL stored one;
+ * - U+0000 becomes U+FFFD too: PostgreSQL refuses it in `text` (SQLSTATE 22P05 / 22021), and one
+ *   such value used to fail a whole batch there while SQLite stored it.
  */
 export function wellFormed(value: string): string {
   const s = value as unknown as WellFormed;
-  return s.isWellFormed() ? value : s.toWellFormed();
+  const text = s.isWellFormed() ? value : s.toWellFormed();
+  return text.includes('\0') ? text.replace(NUL, '\uFFFD') : text;
+}
+
+/**
+ * HTTP status codes are three digits (RFC 9110 §15). Anything else (negative, 2^31 and more, a
+ * fraction) cannot be one, and PostgreSQL's `integer` column would refuse values above 2^31−1:
+ * the row is kept (it is still a request) with status 0, "unknown", and the error field says why.
+ */
+export const MAX_STATUS = 999;
+export function storableStatus(status: number): { status: number; invalid: boolean } {
+  return Number.isInteger(status) && status >= 0 && status <= MAX_STATUS ? { status, invalid: false } : { status: 0, invalid: true };
 }
 
 /** At most `max` bytes of UTF-8, well-formed. */

@@ -1,8 +1,8 @@
 import { bool, int, str } from './attributes';
-import { processBody } from './body';
+import { keepsResponseBody, processBody } from './body';
 import { collapsePath } from './endpoint';
 import { messageFromBody, messageFromSpan } from './error-message';
-import { capString, DEFAULT_MAX_PAYLOAD_BYTES, LIMITS } from './limits';
+import { capString, DEFAULT_MAX_PAYLOAD_BYTES, LIMITS, storableStatus } from './limits';
 import { createRedactor, type RedactionOptions, type Redactor } from './redaction/redactor';
 import type { Attributes, AuditRecord, SpanInput } from './types';
 
@@ -114,8 +114,9 @@ export function createRecordMapper(options: RecordOptions = {}): RecordMapper {
     if (span.kind !== 'server') return null;
     const a = span.attributes;
     const method = str(a, 'http.request.method', 'http.method');
-    const status = int(a, 'http.response.status_code', 'http.status_code');
-    if (!method || status === null) return null;
+    const rawStatus = int(a, 'http.response.status_code', 'http.status_code');
+    if (!method || rawStatus === null) return null;
+    const { status, invalid: invalidStatus } = storableStatus(rawStatus);
 
     const rawUrl = fullUrl(a) ?? '/';
     const route = str(a, 'http.route');
@@ -130,9 +131,9 @@ export function createRecordMapper(options: RecordOptions = {}): RecordMapper {
       maxPayload,
       redactor,
     );
-    // Failures only: a successful response's body is never stored.
+    // Failures only (status >= 400): a 1xx, 2xx or 3xx response's body is never stored.
     const response =
-      status >= 400
+      keepsResponseBody(status)
         ? processBody(
             a['auditspan.response.body'] ?? a['http.response.body.content'],
             str(a, 'auditspan.response.content_type', 'http.response.header.content-type') ?? '',
@@ -144,6 +145,7 @@ export function createRecordMapper(options: RecordOptions = {}): RecordMapper {
         : { text: null, truncated: false };
 
     let error = str(a, 'auditspan.error.message');
+    if (!error && invalidStatus) error = `invalid HTTP status code ${String(rawStatus).slice(0, 24)} (stored as 0)`;
     if (!error && status >= 400) error = messageFromBody(response.text) ?? messageFromSpan(span);
     else if (!error && span.status.code === 'error') error = messageFromSpan(span);
 

@@ -66,7 +66,7 @@ export interface AuditRecord {
   companyId: string | null;
   service: string | null;
   requestPayload: string | null;
-  /** Only kept for non-2xx responses. */
+  /** Kept for failures only: status >= 400 (null for 1xx, 2xx and 3xx). */
   responsePayload: string | null;
   /** Allowlisted request headers, redacted. */
   requestHeaders: Record<string, string> | null;

@@ -1,5 +1,5 @@
 import knexFactory, { type Knex } from 'knex';
-import type { SqliteDriver } from './types';
+import type { SqliteDriver, SqliteSynchronous } from './types';
 import type { ParsedDbUrl } from './url';
 
 export { parseDbUrl, DEFAULT_DB, type Dialect, type ParsedDbUrl } from './url';
@@ -7,8 +7,6 @@ export { parseDbUrl, DEFAULT_DB, type Dialect, type ParsedDbUrl } from './url';
 /** SQLite settings applied to every new connection. */
 const SQLITE_PRAGMAS = [
   'PRAGMA journal_mode = WAL',
-  // WAL + NORMAL: durable at checkpoints, never corrupt; the standard choice for WAL.
-  'PRAGMA synchronous = NORMAL',
   // Other processes (an instrumented app and `auditspan serve`) may share the file.
   'PRAGMA busy_timeout = 5000',
   'PRAGMA foreign_keys = ON',
@@ -25,7 +23,18 @@ const SQLITE_PRAGMAS = [
 /** Knex would print driver errors itself; the store reports them as named errors instead. */
 const quietLog = { warn() {}, error() {}, debug() {}, deprecate() {} };
 
-export function createKnex(parsed: ParsedDbUrl, poolSize = 10, sqliteDriver: SqliteDriver = 'sqlite3'): Knex {
+/**
+ * WAL + NORMAL (the default): never corrupt, and a commit survives a crash of the process (it is
+ * in the WAL file, in the OS's cache); it is fsynced at the next checkpoint, so the newest
+ * commits can be lost on a power failure or OS crash. FULL fsyncs the WAL at every commit: an
+ * acknowledged batch survives that too, for a cost measured in docs/benchmarks.md.
+ */
+function synchronousPragma(mode: SqliteSynchronous): string {
+  return `PRAGMA synchronous = ${mode === 'full' ? 'FULL' : 'NORMAL'}`;
+}
+
+export function createKnex(parsed: ParsedDbUrl, poolSize = 10, sqliteDriver: SqliteDriver = 'sqlite3', sqliteSynchronous: SqliteSynchronous = 'normal'): Knex {
+  const pragmas = [...SQLITE_PRAGMAS, synchronousPragma(sqliteSynchronous)].join(';');
   if (parsed.dialect === 'postgres') {
     return knexFactory({
       client: 'pg',
@@ -49,11 +58,11 @@ export function createKnex(parsed: ParsedDbUrl, poolSize = 10, sqliteDriver: Sql
       idleTimeoutMillis: 5_000,
       afterCreate: (conn: { exec(sql: string, cb?: (err: Error | null) => void): unknown }, done: (err: Error | null, conn: unknown) => void) => {
         if (sqliteDriver === 'sqlite3') {
-          conn.exec(SQLITE_PRAGMAS.join(';'), (err) => done(err, conn));
+          conn.exec(pragmas, (err) => done(err, conn));
           return;
         }
         try {
-          conn.exec(SQLITE_PRAGMAS.join(';')); // better-sqlite3: synchronous
+          conn.exec(pragmas); // better-sqlite3: synchronous
           done(null, conn);
         } catch (err) {
           done(err as Error, conn);

@@ -5,11 +5,14 @@ import type { Store, StoreOptions } from './types';
 export { parseDbUrl, DEFAULT_DB, type Dialect } from './connect';
 export { SqlStore } from './sql-store';
 export * from './errors';
+export { insertIsolating, type IsolatedInsertResult, type RejectedRow } from './isolated-write';
 export type * from './types';
 
 /** Creates a store (no connection yet); call `migrate()` before use, or use `openStore`. */
 export function createStore(options: StoreOptions = {}): SqlStore {
-  return new SqlStore(parseDbUrl(options.url), options.poolSize, options.sqliteDriver);
+  const sync = options.sqliteSynchronous;
+  if (sync !== undefined && sync !== 'normal' && sync !== 'full') throw new TypeError(`auditspan: sqliteSynchronous must be "normal" or "full", got ${JSON.stringify(sync)}`);
+  return new SqlStore(parseDbUrl(options.url), options.poolSize, options.sqliteDriver, options.partitionHours, sync);
 }
 
 /** Creates a store and applies migrations; throws StoreUnavailableError when the database cannot be reached. */

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { aheadTimestamps, DAY_US, ensurePartitions, isPartitioned } from './partitions';
 
 /** Small facts about the database itself, one row per name. */
 export const META_TABLE = 'auditspan_meta';
@@ -149,7 +150,62 @@ const MIGRATIONS: Migration[] = [
       await knex.schema.dropTableIfExists(META_TABLE);
     },
   },
+  {
+    // PostgreSQL only (SQLite unchanged): `logs` becomes range-partitioned by ts_us, a partition
+    // per day, so that retention drops whole days and time-bounded queries read only the days of
+    // their window (docs/storage.md, "Partitions"). A primary key of a partitioned table must hold
+    // the partition key: it becomes (ts_us, id); ids keep their values and their sequence. The
+    // rows are copied into the new table (docs/storage.md gives the cost per million rows).
+    name: '005_partition_logs_by_time',
+    async up(knex) {
+      if (knex.client.config.client !== 'pg') return;
+      const legacyMax = await readLegacyMax(knex);
+      await knex.raw('ALTER TABLE logs DROP CONSTRAINT logs_ts_span');
+      for (const name of [...LOG_INDEXES.map(([n]) => n), LEGACY_ID_INDEX]) await knex.raw(`DROP INDEX IF EXISTS ${name}`);
+      await knex.raw('ALTER TABLE logs RENAME TO logs_unpartitioned');
+      await knex.raw('ALTER TABLE logs_unpartitioned RENAME CONSTRAINT logs_pkey TO logs_unpartitioned_pkey');
+      await knex.raw('CREATE TABLE logs (LIKE logs_unpartitioned INCLUDING DEFAULTS) PARTITION BY RANGE (ts_us)');
+      await knex.raw('ALTER SEQUENCE logs_id_seq OWNED BY logs.id');
+      const days = (await knex.raw(`SELECT DISTINCT ts_us - (((ts_us % ${DAY_US}) + ${DAY_US}) % ${DAY_US}) AS day FROM logs_unpartitioned`)) as { rows: Array<{ day: string }> };
+      await ensurePartitions(knex, [...days.rows.map((r) => Number(r.day)), ...aheadTimestamps(Date.now(), DAY_US)], DAY_US);
+      await knex.raw('INSERT INTO logs SELECT * FROM logs_unpartitioned');
+      await knex.raw('DROP TABLE logs_unpartitioned');
+      // Indexes are built once the rows are in (faster than maintaining them row by row); made
+      // on the parent, each is created on every partition, present and future.
+      await knex.raw('ALTER TABLE logs ADD CONSTRAINT logs_pkey PRIMARY KEY (ts_us, id)');
+      await createLogIndexes(knex, legacyMax);
+    },
+    async down(knex) {
+      if (knex.client.config.client !== 'pg' || !(await isPartitioned(knex))) return;
+      const legacyMax = await readLegacyMax(knex);
+      await knex.raw('CREATE TABLE logs_unpartitioned (LIKE logs INCLUDING DEFAULTS)');
+      await knex.raw('INSERT INTO logs_unpartitioned SELECT * FROM logs');
+      await knex.raw('ALTER SEQUENCE logs_id_seq OWNED BY logs_unpartitioned.id');
+      await knex.raw('DROP TABLE logs');
+      await knex.raw('ALTER TABLE logs_unpartitioned RENAME TO logs');
+      await knex.raw('ALTER TABLE logs ADD CONSTRAINT logs_pkey PRIMARY KEY (id)');
+      await createLogIndexes(knex, legacyMax);
+    },
+  },
 ];
+
+/** The legacy id bound of migration 004, or null when the database had no rows then. */
+async function readLegacyMax(knex: Knex): Promise<number | null> {
+  const row = (await knex(META_TABLE).where({ name: LEGACY_ID_MAX }).first('value')) as { value: string } | undefined;
+  return row ? Number(row.value) : null;
+}
+
+/** The indexes of `logs` as migrations 001–004 leave them (on a partitioned table: on every partition). */
+async function createLogIndexes(knex: Knex, legacyMax: number | null): Promise<void> {
+  await knex.raw('ALTER TABLE logs ADD CONSTRAINT logs_ts_span UNIQUE (ts_us, span_id, trace_id)');
+  for (const [name, narrow] of LOG_INDEXES) {
+    const columns = WIDE_INDEXES.find(([n]) => n === name)?.[1] ?? narrow;
+    await knex.raw(`CREATE INDEX ${name} ON logs (${columns.join(', ')})`);
+  }
+  if (legacyMax !== null && Number.isSafeInteger(legacyMax)) {
+    await knex.raw(`CREATE INDEX ${LEGACY_ID_INDEX} ON logs (trace_id, span_id) WHERE id <= ${legacyMax}`);
+  }
+}
 
 /** Migrations live in code (the package runs from dist/, no files are globbed). */
 export const migrationSource: Knex.MigrationSource<Migration> = {

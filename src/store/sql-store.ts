@@ -1,31 +1,26 @@
+import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { AuditRecord } from '../record/types';
 import { createKnex, type Dialect, type ParsedDbUrl } from './connect';
 import { decodeCursor, encodeCursor } from './cursor';
-import { ConflictError, NotFoundError, StoreError, StoreUnavailableError } from './errors';
+import { classifyDriverError, ConflictError, NotFoundError, StoreError, StoreRejectedError, StoreUnavailableError } from './errors';
 import { applyFilter } from './filter';
 import { LEGACY_ID_MAX, META_TABLE, MIGRATION_CONFIG } from './migrations';
 import { claimSqliteFile } from './sqlite-files';
 import { parseLogId } from '../record/log-id';
-import { fromRow, keyFromRow, toRow, withRowValues, type KeyRow, type LogRow } from './rows';
+import { aheadTimestamps, DEFAULT_PARTITION_HOURS, ensurePartitions, HOUR_US, isPartitioned, PartitionCache } from './partitions';
+import { purgeOlderThan } from './retention';
+import { fromRow, keyFromRow, type KeyRow, type LogRow } from './rows';
 import { computeStats } from './stats';
-import type BetterSqlite3 from 'better-sqlite3';
+import { insertBetterSqlite, insertWithKnex } from './writes';
 import type {
-  ApiKeyInfo, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView, SqliteDriver, Stats, StatsOptions, Store, StoredLog,
+  ApiKeyInfo, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView, SqliteDriver, SqliteSynchronous, Stats, StatsOptions, Store, StoredLog,
 } from './types';
 
-/** Rows per INSERT statement: knex's SQLite multi-row insert fails beyond ~500 (NOTES.md). */
-const ROWS_PER_STATEMENT = 500;
 const FACET_LIMIT = 200;
 /** Facets are the values seen in the newest this-many matching rows. */
 const FACET_ROWS = 50_000;
 const EXPORT_PAGE = 1000;
-
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', 'EAI_AGAIN',
-  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_READONLY',
-  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006', '3D000', '28P01', '28000',
-]);
 
 function describe(err: unknown): string {
   const e = err as { message?: string; code?: string };
@@ -36,44 +31,10 @@ function describe(err: unknown): string {
 /** Maps driver errors to the store's named errors, with one readable line. */
 export function toStoreError(err: unknown, what: string): StoreError {
   if (err instanceof StoreError) return err;
-  const e = err as { code?: string; name?: string; message?: string; errors?: Array<{ code?: string }> };
-  const code = e?.code ?? e?.errors?.[0]?.code;
-  const unavailable =
-    (code !== undefined && UNAVAILABLE_CODES.has(code)) ||
-    e?.name === 'KnexTimeoutError' ||
-    /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED|Client has encountered a connection error/i.test(e?.message ?? '');
+  const kind = classifyDriverError(err);
   const message = `${what}: ${describe(err)}`;
-  return unavailable ? new StoreUnavailableError(message, { cause: err }) : new StoreError(message, { cause: err });
-}
-
-/** The unique key that makes writes idempotent (migration 004): a replayed span is skipped. */
-const UNIQUE_KEY = ['ts_us', 'span_id', 'trace_id'];
-/** The columns `toRow` fills, in its order (derived from it, so the two cannot drift apart). */
-const ROW_COLUMNS = Object.keys(toRow({} as AuditRecord, 0));
-const INSERT_SQL =
-  `INSERT INTO logs (${ROW_COLUMNS.join(', ')}) VALUES (${ROW_COLUMNS.map(() => '?').join(', ')}) ` +
-  `ON CONFLICT (${UNIQUE_KEY.join(', ')}) DO NOTHING`;
-type PreparedInsert = (records: readonly AuditRecord[], nowMs: number) => number;
-const insertsByConnection = new WeakMap<BetterSqlite3.Database, PreparedInsert>();
-
-/**
- * better-sqlite3's fastest write path (NOTES.md): one prepared single-row statement, run per
- * row inside one transaction with the row's values bound by position; returns the rows
- * inserted (duplicates are ignored).
- */
-function preparedInsert(db: BetterSqlite3.Database): PreparedInsert {
-  let insert = insertsByConnection.get(db);
-  if (!insert) {
-    const statement = db.prepare(INSERT_SQL);
-    const run = statement.run.bind(statement);
-    insert = db.transaction((records: readonly AuditRecord[], nowMs: number) => {
-      let inserted = 0;
-      for (const record of records) inserted += withRowValues(record, nowMs, run).changes;
-      return inserted;
-    });
-    insertsByConnection.set(db, insert);
-  }
-  return insert;
+  if (kind === 'outage') return new StoreUnavailableError(message, { cause: err });
+  return kind === 'rejected' ? new StoreRejectedError(message, { cause: err }) : new StoreError(message, { cause: err });
 }
 
 export class SqlStore implements Store {
@@ -84,11 +45,18 @@ export class SqlStore implements Store {
   private readonly releaseFile: () => void;
   /** See legacyIdMax(). */
   private legacyMax: Promise<number | null> | undefined;
+  /** PostgreSQL: partition width in µs; `partitions` is set once migrate() found `logs` partitioned. */
+  private readonly partitionUs: number;
+  private partitions: PartitionCache | undefined;
 
-  constructor(parsed: ParsedDbUrl, poolSize?: number, sqliteDriver: SqliteDriver = 'sqlite3') {
+  constructor(parsed: ParsedDbUrl, poolSize?: number, sqliteDriver: SqliteDriver = 'sqlite3', partitionHours = DEFAULT_PARTITION_HOURS, sqliteSynchronous: SqliteSynchronous = 'normal') {
+    if (!Number.isSafeInteger(partitionHours) || partitionHours < 1) {
+      throw new StoreError(`partitionHours: ${partitionHours} is not a positive whole number of hours`);
+    }
+    this.partitionUs = partitionHours * HOUR_US;
     this.dialect = parsed.dialect;
     this.releaseFile = parsed.dialect === 'sqlite' ? claimSqliteFile(parsed.target, sqliteDriver) : () => {};
-    this.knex = createKnex(parsed, poolSize, sqliteDriver);
+    this.knex = createKnex(parsed, poolSize, sqliteDriver, sqliteSynchronous);
     this.preparedInserts = parsed.dialect === 'sqlite' && sqliteDriver === 'better-sqlite3';
   }
 
@@ -104,6 +72,21 @@ export class SqlStore implements Store {
   migrate(): Promise<void> {
     return this.run('migrating the database', async () => {
       await this.knex.migrate.latest(MIGRATION_CONFIG);
+      this.partitions = undefined;
+      if (this.dialect === 'postgres' && (await isPartitioned(this.knex))) {
+        this.partitions = new PartitionCache(this.knex, this.partitionUs);
+        await ensurePartitions(this.knex, aheadTimestamps(Date.now(), this.partitionUs), this.partitionUs);
+      }
+    });
+  }
+
+  /**
+   * PostgreSQL: creates the current partition and the next ones where missing (`serve` calls it
+   * hourly; migrate() at start). A no-op elsewhere.
+   */
+  maintainPartitions(nowMs = Date.now()): Promise<void> {
+    return this.run('creating partitions', async () => {
+      if (this.partitions) await ensurePartitions(this.knex, aheadTimestamps(nowMs, this.partitionUs), this.partitionUs);
     });
   }
 
@@ -111,6 +94,22 @@ export class SqlStore implements Store {
   rollbackAll(): Promise<void> {
     return this.run('rolling back migrations', async () => {
       await this.knex.migrate.rollback(MIGRATION_CONFIG, true);
+      this.partitions = undefined;
+    });
+  }
+
+  /**
+   * What a committed write survives, as the database is configured right now: SQLite's
+   * `synchronous` mode of this store's connection, or PostgreSQL's `synchronous_commit`.
+   */
+  durability(): Promise<string> {
+    return this.run('reading the durability settings', async () => {
+      if (this.dialect === 'postgres') {
+        const result = (await this.knex.raw('show synchronous_commit')) as { rows: Array<{ synchronous_commit: string }> };
+        return `postgres synchronous_commit=${result.rows[0].synchronous_commit}`;
+      }
+      const rows = (await this.knex.raw('pragma synchronous')) as Array<{ synchronous: number }>;
+      return `sqlite synchronous=${['off', 'normal', 'full', 'extra'][rows[0].synchronous] ?? String(rows[0].synchronous)}`;
     });
   }
 
@@ -122,35 +121,8 @@ export class SqlStore implements Store {
 
   insertBatch(records: readonly AuditRecord[]): Promise<InsertResult> {
     if (records.length === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
-    if (this.preparedInserts) {
-      return this.run('writing audit rows', async () => {
-        const conn = (await this.knex.client.acquireConnection()) as BetterSqlite3.Database;
-        try {
-          const inserted = preparedInsert(conn)(records, Date.now());
-          return { inserted, duplicates: records.length - inserted };
-        } finally {
-          await this.knex.client.releaseConnection(conn);
-        }
-      });
-    }
-    return this.run('writing audit rows', () =>
-      this.knex.transaction(async (trx) => {
-        const now = Date.now();
-        let inserted = 0;
-        for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
-          const rows = records.slice(i, i + ROWS_PER_STATEMENT).map((r) => toRow(r, now));
-          if (this.dialect === 'postgres') {
-            const result = await trx('logs').insert(rows).onConflict(UNIQUE_KEY).ignore().returning('id');
-            inserted += result.length;
-          } else {
-            await trx('logs').insert(rows).onConflict(UNIQUE_KEY).ignore();
-            const changes = await trx.raw('select changes() as n');
-            inserted += Number((changes as Array<{ n: number }>)[0].n);
-          }
-        }
-        return { inserted, duplicates: records.length - inserted };
-      }),
-    );
+    if (this.preparedInserts) return this.run('writing audit rows', () => insertBetterSqlite(this.knex, records));
+    return this.run('writing audit rows', () => insertWithKnex(this.knex, this.dialect, this.partitions, records));
   }
 
   listLogs(filter: LogFilter, options: ListOptions): Promise<LogPage> {
@@ -272,19 +244,11 @@ export class SqlStore implements Store {
   }
 
   purgeOlderThan(cutoffMs: number, options: { batchSize?: number } = {}): Promise<number> {
-    const batch = options.batchSize ?? 5000;
-    const cutoffUs = Math.floor(cutoffMs * 1000);
     return this.run('purging old logs', async () => {
-      let total = 0;
-      for (;;) {
-        // Small batches by primary key keep each write transaction short, so
-        // concurrent inserts wait milliseconds, not the whole purge.
-        const ids = this.knex('logs').select('id').where('ts_us', '<', cutoffUs).orderBy('ts_us').limit(batch);
-        const deleted = Number(await this.knex('logs').whereIn('id', ids).del());
-        total += deleted;
-        if (deleted < batch) return total;
-        await new Promise((r) => setImmediate(r));
-      }
+      const removed = await purgeOlderThan(this.knex, this.dialect, Math.floor(cutoffMs * 1000), options.batchSize ?? 5000);
+      // A dropped partition is no longer there to write into.
+      this.partitions?.forget();
+      return removed;
     });
   }
 
@@ -319,6 +283,30 @@ export class SqlStore implements Store {
     return this.run('checking an API key', async () => {
       const row = (await this.knex('api_keys').where('key_hash', hash).whereNull('revoked_at').first()) as KeyRow | undefined;
       return row ? keyFromRow(row) : null;
+    });
+  }
+
+  listActiveApiKeyHashes(): Promise<Array<ApiKeyInfo & { hash: string }>> {
+    return this.run('listing API keys', async () =>
+      ((await this.knex('api_keys').whereNull('revoked_at').orderBy('id')) as Array<KeyRow & { key_hash: string }>).map((row) => ({
+        ...keyFromRow(row),
+        hash: row.key_hash,
+      })),
+    );
+  }
+
+  serverSecret(name: string, options: { rotate?: boolean } = {}): Promise<string> {
+    return this.run('reading a server secret', async () => {
+      const metaName = `secret:${name}`;
+      const fresh = randomBytes(32).toString('base64url');
+      if (options.rotate) {
+        await this.knex(META_TABLE).insert({ name: metaName, value: fresh }).onConflict('name').merge();
+        return fresh;
+      }
+      // Two processes starting at once agree on the first value written.
+      await this.knex(META_TABLE).insert({ name: metaName, value: fresh }).onConflict('name').ignore();
+      const row = (await this.knex(META_TABLE).where({ name: metaName }).first('value')) as { value: string };
+      return row.value;
     });
   }
 

@@ -129,6 +129,10 @@ export interface Store {
   /** Active (not revoked) key with this hash, or null. */
   findApiKeyByHash(hash: string): Promise<ApiKeyInfo | null>;
   touchApiKey(id: number): Promise<void>;
+  /** Every active key with its hash (the query API keeps them in memory: a key check never waits on the database). */
+  listActiveApiKeyHashes(): Promise<Array<ApiKeyInfo & { hash: string }>>;
+  /** A server secret kept in the database (created once, at random, on first use); `rotate` replaces it. */
+  serverSecret(name: string, options?: { rotate?: boolean }): Promise<string>;
   recordView(view: LogView): Promise<void>;
   listViews(logId: string): Promise<Array<LogView & { viewedAt: string }>>;
 
@@ -150,6 +154,20 @@ export interface StoreOptions {
    * the server's request thread.
    */
   sqliteDriver?: SqliteDriver;
+  /**
+   * SQLite `synchronous` mode (docs/receiver.md, "What an acknowledgement guarantees"). `normal`
+   * (default): a committed batch survives a crash of the process, but the last commits may be
+   * lost on a power failure or OS crash. `full`: fsync at every commit, so they survive that too.
+   */
+  sqliteSynchronous?: SqliteSynchronous;
+
+  /**
+   * PostgreSQL: width of the time partitions of `logs` created from now on, in hours. Default 24
+   * (a partition per UTC day). Existing partitions keep their bounds; new ones fill the gaps.
+   */
+  partitionHours?: number;
 }
+
+export type SqliteSynchronous = 'normal' | 'full';
 
 export type SqliteDriver = 'sqlite3' | 'better-sqlite3';

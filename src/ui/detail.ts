@@ -108,7 +108,8 @@ export class DetailPanel {
     const other: TimeZoneMode = this.zone === 'utc' ? 'local' : 'utc';
     const time = (iso: string): HTMLElement => h('time', { datetime: iso, title: formatTimeFull(iso, other) }, formatTimeFull(iso, this.zone));
     const trace = traceLink(this.traceUrlTemplate, log.traceId, log.spanId);
-    const is2xx = log.status >= 200 && log.status < 300;
+    // Response payloads are kept for failures only (status >= 400), in both entry points (src/record).
+    const bodyKept = log.status >= 400;
 
     const sections: Child[] = [
       section('Request', kv([
@@ -132,8 +133,8 @@ export class DetailPanel {
         ? kv(Object.entries(log.requestHeaders).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, `header:${k}`, v, 'mono'] as Row), 'requestHeaders')
         : h('p', { class: 'note', 'data-field': 'requestHeaders' }, 'No headers recorded.')),
       payloadSection('Request payload', 'requestPayload', log.requestPayload, log.truncated, 'No request body.'),
-      is2xx
-        ? section('Response payload', h('p', { class: 'note', 'data-field': 'responsePayload' }, 'Not stored for successful (2xx) responses.'))
+      !bodyKept
+        ? section('Response payload', h('p', { class: 'note', 'data-field': 'responsePayload' }, 'Not stored: response payloads are kept for failures only (status 400 and above).'))
         : payloadSection('Response payload', 'responsePayload', log.responsePayload, log.truncated, 'No response body recorded.'),
       section('Trace', kv([
         ['Trace id', 'traceId', trace ? h('a', { href: trace, target: '_blank', rel: 'noopener noreferrer' }, log.traceId) : log.traceId, 'mono'],

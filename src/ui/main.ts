@@ -3,6 +3,8 @@
  * Navigation is the only way the view changes: every change goes through the URL
  * (pushState), so back/forward and permalinks reproduce it.
  */
+// First: a view link's token leaves the address bar before anything else runs.
+import './link-view';
 import { ApiClient, ApiError, isAbort } from './api';
 import { dialogKeyPrompt, renderScope } from './auth';
 import { Charts } from './charts';

@@ -8,6 +8,7 @@ import { openStore } from '../../src/store';
 import type { StoredLog } from '../../src/store/types';
 import { expectNoLeak, LEAK_MARKERS, SECRETS } from '../record/secrets';
 import { ROOT, startApp } from './app-process';
+import { abandonedDownload, abortedUpload } from './http-client';
 
 interface Answer {
   status: number;
@@ -76,6 +77,8 @@ describe('node --import auditspan/register', function () {
         await plain.stop();
         const app = await startApp({ instrumented: true, env: { ...version.env, AUDITSPAN_DB: db } });
         for (const r of REQUESTS) audited.push(await call(app.base, r.path, r.init));
+        await abortedUpload(app.base, '/items');
+        await abandonedDownload(app.base);
         await call(app.base, '/healthz');
         const exit = await app.stop('SIGTERM');
         expect(exit.signal ?? exit.code).to.be.oneOf(['SIGTERM', 143, 0]);
@@ -93,7 +96,14 @@ describe('node --import auditspan/register', function () {
       });
 
       it('files exactly one row per request after a graceful shutdown (health checks ignored)', () => {
-        expect(logs.map((l) => `${l.method} ${l.status}`)).to.deep.equal(['GET 200', 'POST 201', 'POST 422', 'GET 500', 'GET 401', 'GET 200', 'DELETE 409']);
+        expect(logs.map((l) => `${l.method} ${l.status}`)).to.deep.equal(['GET 200', 'POST 201', 'POST 422', 'GET 500', 'GET 401', 'GET 200', 'DELETE 409', 'POST 499', 'GET 499']);
+      });
+
+      it('files an aborted upload and an abandoned download as 499 with an error saying so', () => {
+        expect(logs[7]).to.include({ endpoint: '/items', status: 499 });
+        expect(logs[7].error).to.match(/^client closed the connection while sending the request body \(\d+ bytes read of 5242880 declared\); no response was sent$/);
+        expect(logs[8]).to.include({ endpoint: '/download', status: 499 });
+        expect(logs[8].error).to.match(/^client closed the connection before the response was complete \(the app answered 200/);
       });
 
       it('records the route template, token, client and company from setAuditContext', () => {

@@ -17,6 +17,7 @@ import { expectNoLeak } from '../record/secrets';
 import { logId } from '../helpers/expected';
 import { createTestStore, forEachStore, pgReachable, REQUIRE_ALL } from '../helpers/stores';
 import { sendSpans } from './spans';
+import { LEAK } from './otlp-payloads';
 
 const hex = (n: number, len: number) => n.toString(16).padStart(len, '0');
 function otlpJson(spans: Array<Record<string, unknown>>): string {
@@ -111,7 +112,11 @@ forEachStore('OTLP receiver', ({ store }) => {
   });
 
   it('answers a protobuf partial success in protobuf', async () => {
-    const msg = ExportTraceServiceRequest.fromObject({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: Buffer.alloc(16), spanId: Buffer.alloc(8, 1), name: 'x', kind: 2, startTimeUnixNano: 1, endTimeUnixNano: 2 }] }] }] });
+    // One valid span beside the invalid one: a request with nothing storable at all is a 400.
+    const msg = ExportTraceServiceRequest.fromObject({ resourceSpans: [{ scopeSpans: [{ spans: [
+      { traceId: Buffer.alloc(16), spanId: Buffer.alloc(8, 1), name: 'x', kind: 2, startTimeUnixNano: 1, endTimeUnixNano: 2 },
+      { traceId: Buffer.alloc(16, 7), spanId: Buffer.alloc(8, 7), name: 'y', kind: 1, startTimeUnixNano: 1, endTimeUnixNano: 2 },
+    ] }] }] });
     const res = await post(Buffer.from(ExportTraceServiceRequest.encode(msg).finish()), { 'content-type': 'application/x-protobuf' });
     expect(res.status).to.equal(200);
     const decoded = ExportTraceServiceResponse.toObject(ExportTraceServiceResponse.decode(new Uint8Array(await res.arrayBuffer())), { longs: Number }) as any;
@@ -228,6 +233,8 @@ describe('OTLP receiver: ingest token, outages and crashes', function () {
       const during = await send(30);
       expect(during.status).to.equal(503);
       expect(during.headers.get('retry-after')).to.equal('5');
+      // No driver message, address or SQL reaches the sender.
+      expect(((await during.json()) as { message: string }).message).not.to.match(LEAK);
       cut = false;
       let after = 503;
       for (let attempt = 0; attempt < 10 && after !== 200; attempt++) {

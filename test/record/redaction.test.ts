@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createRecordMapper, createRedactor, REDACTED, toAuditRecord } from '../../src/record';
-import { expectNoLeak, SECRETS } from './secrets';
+import { expectNoLeak, MORE_SECRETS, PEM, PEM_BODY, SECRETS } from './secrets';
 import { serverSpan, STABLE } from './spans';
 
 const r = createRedactor();
@@ -84,6 +84,77 @@ describe('redaction by value shape', () => {
   });
 });
 
+describe('redaction of the kinds that leaked before', () => {
+  const m = MORE_SECRETS;
+  it('removes PEM private key blocks from text bodies and from JSON under any key, whole or cut', () => {
+    for (const out of [
+      r.payload(`here is the key:\n${PEM}\nthanks`, 'text/plain'),
+      r.payload(JSON.stringify({ pem: PEM, certificate: PEM, note: 'ok' })),
+      r.text(PEM.slice(0, 120)),
+    ]) {
+      expect(out).to.not.contain(PEM_BODY).and.not.contain(PEM_BODY.slice(0, 20));
+      expect(out).to.contain(REDACTED);
+    }
+  });
+
+  it('finds AWS secret keys, Google API keys, spaced US phones, lowercase IBANs and dotted cards in free text', () => {
+    for (const value of [m.awsSecret, m.googleKey, m.phoneSpaces, m.ibanLower, m.cardDots]) {
+      const out = r.text(`support note: customer pasted ${value}.`);
+      expect(out, value).to.not.contain(value);
+      expect(out).to.contain(REDACTED);
+    }
+  });
+
+  it('redacts by key inside JSON carried as a JSON string', () => {
+    const body = JSON.stringify({ data: JSON.stringify({ user: 'bob', password: m.nestedPassword }) });
+    const out = r.payload(body, 'application/json');
+    expect(out).to.not.contain(m.nestedPassword);
+    expect(JSON.parse(JSON.parse(out).data)).to.deep.equal({ user: 'bob', password: REDACTED });
+    // The same, cut so it no longer parses.
+    expect(r.payload(body.slice(0, body.length - 4), 'application/json')).to.not.contain(m.nestedPassword);
+  });
+
+  it('treats ; as a query parameter separator', () => {
+    expect(r.url(`https://a.test/x?a=1;password=${m.semicolonPassword};b=2`)).to.equal(`https://a.test/x?a=1;password=${REDACTED};b=2`);
+    // As a client that re-encodes the query sends it.
+    expect(r.url(`https://a.test/x?a=1%3Bpassword%3D${m.semicolonPassword}&b=2`)).to.equal(`https://a.test/x?a=1%3Bpassword%3D${REDACTED}&b=2`);
+  });
+
+  it('folds homoglyphs, accents, full-width and invisible characters in key names', () => {
+    for (const key of ['p\u0430ssword', 'p\u0430ss\u200bword', '\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44', 't\u03bfken', 'p\u00e4ssword']) {
+      expect(r.isSecretKey(key), key).to.equal(true);
+      expect(r.payload(JSON.stringify({ [key]: m.homoglyphPassword }))).to.not.contain(m.homoglyphPassword);
+      expect(r.text(`${key}=${m.homoglyphPassword} done`)).to.not.contain(m.homoglyphPassword);
+    }
+  });
+
+  it('redacts random-looking tokens in URL paths but keeps ordinary ids', () => {
+    expect(r.url(`https://a.test/password-reset/${m.resetToken}`)).to.equal(`https://a.test/password-reset/${REDACTED}`);
+    expect(r.url('https://a.test/verify-email/9f86d081884c7d659a2feaa0c55ad015')).to.equal(`https://a.test/verify-email/${REDACTED}`);
+    for (const url of [
+      'https://a.test/v1/customers/cus_NffrFeUfNV2Hib/charges/ch_3MmlLrLkdIwHu7ix0snN0B15',
+      'https://a.test/v1/users/550e8400-e29b-41d4-a716-446655440000/orders/12345',
+      'https://a.test/v1/commits/9f86d081884c7d659a2feaa0c55ad015b3bf4f1b',
+      'https://a.test/v1/objects/507f1f77bcf86cd799439011/getUserById2FactorAuthentication',
+    ]) expect(r.url(url), url).to.equal(url);
+  });
+
+  it('redacts personal names, postal addresses and phone numbers by key', () => {
+    for (const key of ['first_name', 'lastName', 'fullName', 'surname', 'given_name', 'street_address', 'address_line1', 'address', 'postcode', 'postal_code', 'zip', 'zipCode', 'phone', 'phone_number']) {
+      expect(r.isSecretKey(key), key).to.equal(true);
+    }
+    const out = r.payload(JSON.stringify({ first_name: m.firstName, last_name: m.lastName, street_address: m.street, postcode: m.postcode, country: 'GB' }));
+    expect(JSON.parse(out)).to.deep.equal({ first_name: REDACTED, last_name: REDACTED, street_address: REDACTED, postcode: REDACTED, country: 'GB' });
+  });
+
+  it('leaves ordinary text alone', () => {
+    for (const text of ['processPaymentIntentWithRetries2 failed', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0.0.0',
+      'trace 4bf92f3577b34da6a3ce929d0e0e4736', 'pi 3.14159265358979323846', 'version 10.2.3.4', 'total 100 200 3000 items']) {
+      expect(r.text(text), text).to.equal(text);
+    }
+  });
+});
+
 describe('redaction options', () => {
   it('adds extra keys, extra patterns and a custom function, keeping the defaults', () => {
     const custom = createRedactor({
@@ -129,6 +200,26 @@ describe('body policy', () => {
       expect(rec?.responsePayload).to.equal(JSON.stringify({ error: { message: `user ${REDACTED} not allowed` } }));
       expect(rec?.error).to.equal(`user ${REDACTED} not allowed`);
     }
+  });
+
+  it('keeps the response body of failures only: status >= 400 (302, 304 and 399 drop it, 400 keeps it)', () => {
+    const body = '{"message":"answered"}';
+    const kept = (status: number) => toAuditRecord(span({ 'auditspan.response.body': body }, status))?.responsePayload ?? null;
+    expect([302, 304, 399, 400].map(kept)).to.deep.equal([null, null, null, body]);
+  });
+
+  it('files a 499 (client closed request) with its body and error like any failure', () => {
+    const rec = toAuditRecord(span({ 'auditspan.error.message': 'client closed the connection before the response was sent' }, 499));
+    expect(rec).to.include({ status: 499, error: 'client closed the connection before the response was sent' });
+  });
+
+  it('never takes a body placeholder for the error message', () => {
+    const binary = toAuditRecord(span({ 'auditspan.response.body': 'PK\u0003\u0004\u0000\u0000\u0000\u0000', 'auditspan.response.content_type': 'application/octet-stream', 'auditspan.response.body.size': 334 }, 422));
+    expect(binary).to.include({ responsePayload: '[binary, 334 bytes]', error: null });
+    const undecodable = toAuditRecord(span({ 'auditspan.response.body': '[gzip body, 334 bytes]' }, 422));
+    expect(undecodable).to.include({ responsePayload: '[gzip body, 334 bytes]', error: null });
+    const fromStatus = toAuditRecord(span({ 'auditspan.response.body': '[binary, 12 bytes]' }, 500));
+    expect(fromStatus?.error).to.equal(null);
   });
 
   it('keeps and redacts the request payload', () => {

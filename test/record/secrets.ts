@@ -17,10 +17,30 @@ export const SECRETS = {
   cvv: '737',
 } as const;
 
+/** Kinds that leaked before (issue 18.5), each with the bytes that must never reach the database. */
+export const PEM_BODY = 'MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0';
+export const PEM = `-----BEGIN RSA PRIVATE KEY-----\n${PEM_BODY}\n/vXQ0MAqTqgd3vKqkAFFfP9w1Th8kxCQ2R3Ny4kRw==\n-----END RSA PRIVATE KEY-----`;
+export const MORE_SECRETS = {
+  awsSecret: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzqhEXr3KEY',
+  nestedPassword: 'nested-Pa55word-in-json',
+  semicolonPassword: 'semi-Pa55word-in-query',
+  googleKey: 'AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY',
+  phoneSpaces: '415 555 0100',
+  ibanLower: 'de89370400440532013000',
+  cardDots: '4111.1111.1111.1111',
+  homoglyphPassword: 'homoglyph-Pa55word',
+  resetToken: 'Zx8kQ2mN7pLw4RtY9vB3cD6fG1hJ5kL0',
+  firstName: 'Wilhelmina',
+  lastName: 'Fairweather-Quist',
+  street: '742 Evergreen Terrace',
+  postcode: 'SW1A 2AA',
+} as const;
+
 /** The strings whose presence anywhere means a leak (short ones such as the cvv are checked by key). */
 export const LEAK_MARKERS: readonly string[] = [
   SECRETS.password, SECRETS.email, SECRETS.card, SECRETS.cardCompact, SECRETS.iban, SECRETS.ibanCompact,
   SECRETS.jwt, SECRETS.bearerToken, SECRETS.phone, SECRETS.phoneUs, SECRETS.ssn, SECRETS.nino, SECRETS.apiKey,
+  PEM_BODY, ...Object.values(MORE_SECRETS),
 ];
 
 export function expectNoLeak(text: string | null | undefined, where = 'output'): void {

@@ -229,9 +229,17 @@ describe('web UI in Chromium', function () {
     await page.goto(`${server.base}/logs/${logId(ok)}`);
     const note = page.locator('#detail [data-field="responsePayload"]');
     await note.waitFor();
-    expect(await note.textContent()).to.contain('Not stored for successful');
+    expect(await note.textContent()).to.contain('kept for failures only (status 400 and above)');
     const href = await page.locator('#detail a', { hasText: 'Jaeger' }).getAttribute('href');
     expect(href).to.equal(`http://localhost:16686/trace/${ok.traceId}?uiFind=${ok.spanId}`);
+  });
+
+  it('says the same of a 3xx response: payloads are kept for failures only', async () => {
+    const redirect = records.find((r) => r.status >= 300 && r.status < 400)!;
+    await page.goto(`${server.base}/logs/${logId(redirect)}`);
+    const note = page.locator('#detail [data-field="responsePayload"]');
+    await note.waitFor();
+    expect(await note.textContent()).to.contain('kept for failures only (status 400 and above)');
   });
 
   it('says so when a permalinked request does not exist', async () => {

@@ -31,7 +31,7 @@ export async function openCliStore(opts: Record<string, unknown>, command?: stri
     }
   }
   try {
-    return await openStore({ url: config.db });
+    return await openStore({ url: config.db, partitionHours: config.partitionHours });
   } catch (err) {
     throw new CliError(`cannot open database ${describeDb(config.db)}: ${(err as Error).message}`);
   }

@@ -1,12 +1,25 @@
 import type { Command } from 'commander';
-import { loadConfig, type SettingName } from '../../config';
+import { loadConfig, SETTINGS, type SettingName } from '../../config';
 import { startServer, type ServerHandle } from '../serve';
 import { settingOption, settingOverrides } from '../options';
 
 export const SERVE_SETTINGS: SettingName[] = [
   'db', 'host', 'port', 'otlpPort', 'otlpGrpcPort', 'ingestToken', 'adminKey', 'retentionDays',
-  'maxBodyBytes', 'traceUrlTemplate',
+  'maxBodyBytes', 'traceUrlTemplate', 'adminKeyFile', 'publicUrl',
+  'sqliteSynchronous', 'otlpMaxInflightBytes',
 ];
+
+/** Secrets given as flags are visible to every local user (`ps`, /proc/<pid>/cmdline): say so. */
+export function warnAboutSecretFlags(opts: Record<string, unknown>, names: SettingName[]): void {
+  for (const name of names) {
+    const spec = SETTINGS[name];
+    if (spec.kind !== 'secret' || typeof opts[name] !== 'string' || !('flag' in spec)) continue;
+    process.stderr.write(
+      `auditspan: warning: --${spec.flag} on the command line is visible to other local users (ps); ` +
+        `prefer ${spec.env}${name === 'adminKey' ? ' or --admin-key-file' : ''}\n`,
+    );
+  }
+}
 
 /** Closes the server on SIGTERM/SIGINT: stop accepting, commit in-flight batches, close the DB. */
 export function closeOnSignals(handle: ServerHandle, extra?: () => Promise<void>): void {
@@ -33,6 +46,7 @@ export function registerServeCommand(program: Command): void {
     .description('run the UI and query API (8080) and the OTLP receivers (4318 HTTP, 4317 gRPC)');
   for (const name of SERVE_SETTINGS) command.addOption(settingOption(name));
   command.action(async (opts: Record<string, unknown>) => {
+    warnAboutSecretFlags(opts, SERVE_SETTINGS);
     const config = loadConfig(process.env, settingOverrides(opts, SERVE_SETTINGS));
     const handle = await startServer(config);
     closeOnSignals(handle);

@@ -52,8 +52,12 @@ function validateOptions(options: RedactionOptions): void {
 }
 
 const JSON_PAIR = /"((?:[^"\\]|\\.){1,200})"\s*:\s*("(?:[^"\\]|\\.)*"?|-?[\d.eE+-]+|true|false)/g;
-const TEXT_KEY = /\b([A-Za-z][\w.-]{0,99})(\s*[=:]\s*)/g;
-const TEXT_VALUE = /(?:(?:Bearer|Basic|Digest|Token|ApiKey|Negotiate)\s{1,8})?(?:"[^"]*"|'[^']*'|[^\s&,;"'}]+)/iy;
+// Keys in any script (a homoglyph `pаssword` is still a key); the matcher folds them to Latin.
+// The separator may sit after an escaped quote: `\"password\":\"x\"` in JSON cut inside a JSON string.
+const TEXT_KEY = /(?<![\p{L}\p{N}_])(\p{L}[\p{L}\p{N}\p{M}_.\u200b-\u200d-]{0,99})((?:\\?")?\s*[=:]\s*)/gu;
+/** A path segment after one of these carries a one-time secret (`/password-reset/<token>`). */
+const SECRET_PATH_CONTEXT = /reset|token|verif|confirm|activat|invit|magic|passw|secret|recover|unsubscribe|login|signin|auth/i;
+const TEXT_VALUE = /(?:(?:Bearer|Basic|Digest|Token|ApiKey|Negotiate)\s{1,8})?(?:\\"(?:[^"\\]|\\[^"])*(?:\\"|\\?$)|"[^"]*"|'[^']*'|[^\s&,;"'}]+)/iy;
 
 export function createRedactor(options: RedactionOptions = {}): Redactor {
   validateOptions(options);
@@ -83,7 +87,11 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
   };
 
   const json = (value: unknown, depth = 0, key?: string): unknown => {
-    if (typeof value === 'string') return text(value, 'payload', key);
+    if (typeof value === 'string') {
+      // JSON inside a JSON string (`{"data":"{\"password\":…}"}`) is redacted by key as well.
+      const inner = depth < MAX_JSON_DEPTH ? nestedJson(value) : undefined;
+      return inner === undefined ? text(value, 'payload', key) : JSON.stringify(json(inner, depth + 1, key));
+    }
     if (typeof value === 'number') {
       // A card number sent as a JSON number.
       const digits = Number.isInteger(value) && value > 0 ? String(value) : '';
@@ -97,6 +105,18 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
       out[k] = isSecretKey(k) && v !== null && v !== '' ? REDACTED : json(v, depth + 1, k);
     }
     return out;
+  };
+
+  const nestedJson = (value: string): unknown => {
+    const first = value.charCodeAt(0);
+    // `{` or `[`, optionally after whitespace; anything else is not worth a parse attempt.
+    if (first !== 123 && first !== 91 && !/^\s+[{[]/.test(value)) return undefined;
+    try {
+      const parsed: unknown = JSON.parse(value);
+      return parsed !== null && typeof parsed === 'object' ? parsed : undefined;
+    } catch {
+      return undefined;
+    }
   };
 
   /** Key/value pairs inside text that is not parseable JSON (cut or malformed bodies, logs). */
@@ -122,9 +142,11 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
 
   const query = (qs: string): string => {
     if (qs === '') return qs;
+    // `&` and `;` both separate parameters (HTML 4 forms, many servers): `?a=1;password=x`.
     return qs
-      .split('&')
+      .split(/(?<=[&;])|(?=[&;])/)
       .map((part) => {
+        if (part === '&' || part === ';') return part;
         const eq = part.indexOf('=');
         const rawKey = eq === -1 ? part : part.slice(0, eq);
         let key = rawKey;
@@ -142,10 +164,23 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
         } catch {
           return `${rawKey}=${text(rawValue, 'query', key)}`;
         }
-        const redacted = text(decoded, 'query', key);
+        // A value that is itself a query (`a=1%3Bpassword%3Dx`, re-encoded by a client) is redacted as one.
+        const redacted = /[=][^&;]*[&;]|[&;][^=&;]+=/.test(decoded) ? query(decoded) : text(decoded, 'query', key);
         return redacted === decoded ? part : `${rawKey}=${encodeURIComponent(redacted).replace(/%5B/g, '[').replace(/%5D/g, ']')}`;
       })
-      .join('&');
+      .join('');
+  };
+
+  /** Path segments: patterns on each, and any long segment after a reset/verify/token segment. */
+  const path = (base: string): string => {
+    const redacted = text(base, 'url');
+    if (!SECRET_PATH_CONTEXT.test(redacted)) return redacted;
+    const segments = redacted.split('/');
+    for (let i = 1; i < segments.length; i++) {
+      const seg = segments[i];
+      if (seg.length >= 16 && seg !== REDACTED && /\d/.test(seg) && SECRET_PATH_CONTEXT.test(segments[i - 1])) segments[i] = REDACTED;
+    }
+    return segments.join('/');
   };
 
   const url = (value: string): string => {
@@ -155,7 +190,7 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
     const base = q === -1 ? noHash : noHash.slice(0, q);
     const qs = q === -1 ? undefined : noHash.slice(q + 1);
     // Fragments never reach a server; one that does is dropped rather than inspected.
-    return text(base, 'url') + (qs !== undefined ? `?${query(qs)}` : '');
+    return path(base) + (qs !== undefined ? `?${query(qs)}` : '');
   };
 
   const payload = (body: string, contentType = ''): string => {

@@ -1,0 +1,151 @@
+import type { Knex } from 'knex';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { AuditRecord } from '../record/types';
+import type { Dialect } from './connect';
+import type { PartitionCache } from './partitions';
+import { toRow, withRowValues } from './rows';
+import type { InsertResult } from './types';
+
+/** Rows per INSERT statement: knex's SQLite multi-row insert fails beyond ~500 (NOTES.md). */
+const ROWS_PER_STATEMENT = 500;
+
+/** The unique key that makes writes idempotent (migration 004): a replayed span is skipped. */
+export const UNIQUE_KEY = ['ts_us', 'span_id', 'trace_id'];
+/** The columns `toRow` fills, in its order (derived from it, so the two cannot drift apart). */
+export const ROW_COLUMNS = Object.keys(toRow({} as AuditRecord, 0));
+const INSERT_SQL =
+  `INSERT INTO logs (${ROW_COLUMNS.join(', ')}) VALUES (${ROW_COLUMNS.map(() => '?').join(', ')}) ` +
+  `ON CONFLICT (${UNIQUE_KEY.join(', ')}) DO NOTHING`;
+
+/** PostgreSQL types of ROW_COLUMNS, for one array parameter per column (see insertPostgres). */
+const PG_TYPES: Record<string, string> = {
+  trace_id: 'varchar', span_id: 'varchar', ts_us: 'int8', method: 'varchar', url: 'text', endpoint: 'varchar',
+  status: 'int4', status_class: 'int2', latency_ms: 'float8', token_name: 'varchar', client_ip: 'varchar',
+  user_agent: 'varchar', client_id: 'varchar', company_id: 'varchar', service: 'varchar', request_payload: 'text',
+  response_payload: 'text', request_headers: 'text', truncated: 'bool', error: 'text', created_at: 'int8', updated_at: 'int8',
+};
+const PG_INSERT_SQL =
+  `INSERT INTO logs (${ROW_COLUMNS.join(', ')}) ` +
+  `SELECT * FROM unnest(${ROW_COLUMNS.map((c) => `?::${PG_TYPES[c]}[]`).join(', ')}) ` +
+  `ON CONFLICT (${UNIQUE_KEY.join(', ')}) DO NOTHING RETURNING ts_us, span_id, trace_id`;
+
+/**
+ * THE place where derived data is written from the rows a batch really added: `fresh` holds the
+ * records that were newly inserted by this write (duplicates of stored spans excluded, so counts
+ * stay exact after retries), and `trx` is the write's own transaction — whatever is written here
+ * commits or rolls back with the rows. Nothing is derived yet (per-minute rollups will be).
+ * The in-process better-sqlite3 path is synchronous and calls `afterInsertSync` instead.
+ */
+async function afterInsert(trx: Knex.Transaction, fresh: readonly AuditRecord[]): Promise<void> {
+  void trx;
+  void fresh;
+}
+
+/** The synchronous twin of `afterInsert`, inside the better-sqlite3 transaction on `db`. */
+function afterInsertSync(db: BetterSqlite3.Database, fresh: readonly AuditRecord[]): void {
+  void db;
+  void fresh;
+}
+
+type PreparedInsert = (records: readonly AuditRecord[], nowMs: number) => number;
+const insertsByConnection = new WeakMap<BetterSqlite3.Database, PreparedInsert>();
+
+/**
+ * better-sqlite3's fastest write path (NOTES.md): one prepared single-row statement, run per
+ * row inside one transaction with the row's values bound by position; returns the rows
+ * inserted (duplicates are ignored).
+ */
+function preparedInsert(db: BetterSqlite3.Database): PreparedInsert {
+  let insert = insertsByConnection.get(db);
+  if (!insert) {
+    const statement = db.prepare(INSERT_SQL);
+    const run = statement.run.bind(statement);
+    insert = db.transaction((records: readonly AuditRecord[], nowMs: number) => {
+      const fresh: AuditRecord[] = [];
+      for (const record of records) if (withRowValues(record, nowMs, run).changes > 0) fresh.push(record);
+      afterInsertSync(db, fresh);
+      return fresh.length;
+    });
+    insertsByConnection.set(db, insert);
+  }
+  return insert;
+}
+
+export async function insertBetterSqlite(knex: Knex, records: readonly AuditRecord[]): Promise<InsertResult> {
+  const conn = (await knex.client.acquireConnection()) as BetterSqlite3.Database;
+  try {
+    const inserted = preparedInsert(conn)(records, Date.now());
+    return { inserted, duplicates: records.length - inserted };
+  } finally {
+    await knex.client.releaseConnection(conn);
+  }
+}
+
+const keyOf = (ts: number | string, spanId: string, traceId: string): string => `${ts}|${spanId}|${traceId}`;
+
+/**
+ * PostgreSQL: the whole batch in one statement, one array parameter per column unnested into
+ * rows — 22 parameters however many rows, where a multi-row VALUES list binds 22 per row and
+ * the server parses each. RETURNING names the rows really inserted.
+ */
+async function insertPostgres(trx: Knex.Transaction, records: readonly AuditRecord[], now: number): Promise<AuditRecord[]> {
+  const columns: unknown[][] = ROW_COLUMNS.map(() => new Array<unknown>(records.length));
+  for (let i = 0; i < records.length; i++) {
+    const row = toRow(records[i], now) as Record<string, unknown>;
+    for (let c = 0; c < ROW_COLUMNS.length; c++) columns[c][i] = row[ROW_COLUMNS[c]];
+  }
+  const res = (await trx.raw(PG_INSERT_SQL, columns as Knex.RawBinding[])) as { rows: Array<{ ts_us: string; span_id: string; trace_id: string }> };
+  if (res.rows.length === records.length) return [...records];
+  const added = new Set(res.rows.map((r) => keyOf(r.ts_us, r.span_id, r.trace_id)));
+  // A batch may carry the same span twice: only its first copy counts as inserted.
+  return records.filter((r) => added.delete(keyOf(r.timestampUs, r.spanId, r.traceId)));
+}
+
+async function insertSqliteKnex(trx: Knex.Transaction, records: readonly AuditRecord[], now: number): Promise<AuditRecord[]> {
+  const fresh: AuditRecord[] = [];
+  for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
+    const chunk = records.slice(i, i + ROWS_PER_STATEMENT);
+    const added = (await trx('logs').insert(chunk.map((r) => toRow(r, now))).onConflict(UNIQUE_KEY).ignore().returning(['ts_us', 'span_id', 'trace_id'])) as Array<{ ts_us: number; span_id: string; trace_id: string }>;
+    if (added.length === chunk.length) {
+      fresh.push(...chunk);
+      continue;
+    }
+    const keys = new Set(added.map((r) => keyOf(r.ts_us, r.span_id, r.trace_id)));
+    for (const r of chunk) if (keys.delete(keyOf(r.timestampUs, r.spanId, r.traceId))) fresh.push(r);
+  }
+  return fresh;
+}
+
+/** SQLSTATE 23514 with this text: a row for which no partition exists (dropped meanwhile). */
+const NO_PARTITION = /no partition of relation/i;
+
+/**
+ * Writes a batch in one transaction (knex paths: `sqlite3` and `pg`); returns how many rows were
+ * new. On PostgreSQL the partitions the batch needs are made sure of first, outside the write
+ * transaction (creating one waits for an advisory lock that the write must not hold).
+ */
+export async function insertWithKnex(knex: Knex, dialect: Dialect, partitions: PartitionCache | undefined, records: readonly AuditRecord[]): Promise<InsertResult> {
+  const write = (): Promise<number> =>
+    knex.transaction(async (trx) => {
+      const now = Date.now();
+      const fresh = dialect === 'postgres' ? await insertPostgres(trx, records, now) : await insertSqliteKnex(trx, records, now);
+      await afterInsert(trx, fresh);
+      return fresh.length;
+    });
+  let inserted: number;
+  if (!partitions) {
+    inserted = await write();
+  } else {
+    await partitions.ensure(records.map((r) => r.timestampUs));
+    try {
+      inserted = await write();
+    } catch (err) {
+      if (!NO_PARTITION.test((err as Error)?.message ?? '')) throw err;
+      // Retention in another process dropped a partition this process still believed in.
+      partitions.forget();
+      await partitions.ensure(records.map((r) => r.timestampUs));
+      inserted = await write();
+    }
+  }
+  return { inserted, duplicates: records.length - inserted };
+}
