@@ -86,21 +86,25 @@ function answer(id: number, work: Promise<void>): void {
 
 /**
  * Messages wait until the store is open and the route templates it holds are learned (bounded
- * by SEED_WAIT_MS: a database that is down or slow holds nothing up for long), so that the
- * first unrouted requests after a restart are named like the rest; order is kept.
+ * by SEED_WAIT_MS, and ended at once by a flush or close: a database that is down or slow holds
+ * nothing up for long), so that the first unrouted requests after a restart are named like the
+ * rest; order is kept.
  */
 const SEED_WAIT_MS = 2000;
 let held: ToWorker[] | undefined = [];
-const seedWait = new Promise<void>((resolve) => setTimeout(resolve, SEED_WAIT_MS).unref());
-void Promise.race([writer.open().then(() => undefined, () => undefined), seedWait]).then(() => {
+function releaseHeld(): void {
   const messages = held ?? [];
   held = undefined;
   for (const message of messages) handle(message);
-});
+}
+const seedWait = new Promise<void>((resolve) => setTimeout(resolve, SEED_WAIT_MS).unref());
+void Promise.race([writer.open().then(() => undefined, () => undefined), seedWait]).then(releaseHeld);
 
 port.on('message', (message: ToWorker) => {
-  if (held) held.push(message);
-  else handle(message);
+  if (!held) return handle(message);
+  held.push(message);
+  // A flush or close is waited for: it does not wait for the templates as well.
+  if (message.t === 'flush' || message.t === 'close') releaseHeld();
 });
 
 function handle(message: ToWorker): void {
