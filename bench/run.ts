@@ -18,6 +18,7 @@ const BENCHES: Record<string, () => Bench> = {
   query: () => require('./query') as Bench,
   search: () => require('./search') as Bench,
   rollups: () => require('./rollups') as Bench,
+  memory: () => require('./memory') as Bench,
   'sqlite-durability': () => require('./sqlite-durability') as Bench,
   'receiver-memory': () => require('./receiver-memory') as Bench,
   partitions: () => require('./partitions') as Bench,

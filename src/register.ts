@@ -1,13 +1,14 @@
 /**
  * `node --import auditspan/register app.js` (or `-r auditspan/register`):
  * starts auditing from the environment (AUDITSPAN_*, OTEL_*) and flushes on
- * SIGTERM, SIGINT and before exit, so a graceful shutdown loses no request.
+ * SIGTERM, SIGINT, before exit and at exit (process.exit(), an uncaught exception), so that
+ * no answered request is lost however the process ends (bounded by AUDITSPAN_EXIT_TIMEOUT_MS).
  */
 import { isMainThread } from 'node:worker_threads';
 import { ConfigError, loadConfig } from './config';
 import { register, type AuditHandle } from './instrumentation/register';
 
-function start(): AuditHandle | undefined {
+function start(): { handle: AuditHandle; exitTimeoutMs: number } | undefined {
   let config;
   try {
     config = loadConfig(process.env);
@@ -17,7 +18,7 @@ function start(): AuditHandle | undefined {
     process.stderr.write(`auditspan: ${message}; requests are NOT being audited\n`);
     return undefined;
   }
-  return register({
+  const handle = register({
     db: config.db,
     sqliteSynchronous: config.sqliteSynchronous,
     record: { maxPayloadBytes: config.maxPayloadBytes, redaction: { extraKeys: config.redactKeys } },
@@ -25,42 +26,46 @@ function start(): AuditHandle | undefined {
     trustProxy: config.trustProxy,
     linkBaseUrl: config.linkBaseUrl,
     serviceName: config.serviceName,
+    exitTimeoutMs: config.exitTimeoutMs,
+    maxQueueBytes: config.maxQueueBytes,
   });
+  return { handle, exitTimeoutMs: config.exitTimeoutMs };
 }
 
-const EXIT_FLUSH_MS = 5000;
-
-function installExitHooks(handle: AuditHandle): void {
-  let flushing: Promise<void> | undefined;
-  const flush = (): Promise<void> => {
-    // Bounded: a database that is down must not hold the process hostage at exit.
-    flushing ??= handle.forceFlush(EXIT_FLUSH_MS).catch((err: unknown) => {
-      process.stderr.write(`auditspan: exiting with audit rows unwritten (database unreachable?): ${(err as Error).message}\n`);
-    });
-    return flushing;
-  };
+function installExitHooks(handle: AuditHandle, exitTimeoutMs: number): void {
   // The event loop ran empty: write what is left (bounded), then let the connections go so
-  // that the process can end. No SDK shutdown here: it would flush again, unbounded.
+  // that the process can end. No SDK shutdown here: it would flush again, unbounded. Should the
+  // bound be reached, the 'exit' listener of register() says how many rows are lost (once).
   process.once('beforeExit', () => {
-    void flush().then(() => handle.releaseWhenIdle());
+    void handle.forceFlush(exitTimeoutMs).then(
+      () => handle.releaseWhenIdle(),
+      () => handle.flushAtExit(0),
+    );
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const onSignal = (): void => {
       // When the app handles the signal itself it decides when to exit: keep recording the
-      // requests it drains, but stop holding database connections open once idle.
-      const appHandles = process.listenerCount(signal) > 1;
-      handle.releaseWhenIdle();
-      void flush().then(() => {
-        if (appHandles) return;
-        process.removeListener(signal, onSignal);
-        // Default behaviour: terminate by the same signal (exit status 128 + n).
-        process.kill(process.pid, signal);
-      });
+      // requests it drains, but stop holding database connections open once idle (its exit
+      // then passes through register()'s 'exit' listener).
+      if (process.listenerCount(signal) > 1) {
+        handle.releaseWhenIdle();
+        return;
+      }
+      // Nobody else handles it: Node's default is to die at once, which skips 'exit'. Write the
+      // rows of the requests already answered and flush the forwarding (bounded), hand over
+      // synchronously whatever ended meanwhile, then die by the same signal, as the app would
+      // have (exit status 128 + n). One stderr line counts the rows lost, if any.
+      process.removeListener(signal, onSignal);
+      const deadline = Date.now() + exitTimeoutMs;
+      void handle.forceFlush(exitTimeoutMs).then(
+        () => handle.flushAtExit(Math.max(0, deadline - Date.now())),
+        () => handle.flushAtExit(0),
+      ).finally(() => process.kill(process.pid, signal));
     };
     process.on(signal, onSignal);
   }
 }
 
 // Worker threads inherit `--import`/`-r`: audit the process once, from its main thread.
-const handle = isMainThread ? start() : undefined;
-if (handle) installExitHooks(handle);
+const started = isMainThread ? start() : undefined;
+if (started) installExitHooks(started.handle, started.exitTimeoutMs);

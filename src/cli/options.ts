@@ -1,13 +1,16 @@
 import { Option } from 'commander';
 import { SETTINGS, type SettingName } from '../config';
 
-/** A commander option for a setting of the shared table: flag, env name and default in its help. */
-export function settingOption(name: SettingName, defaultOverride?: string): Option {
+/**
+ * A commander option for a setting of the shared table: flag, env name and default in its help.
+ * `description` replaces the table's text where one command uses the setting its own way.
+ */
+export function settingOption(name: SettingName, defaultOverride?: string, description?: string): Option {
   const spec = SETTINGS[name];
   if (!('flag' in spec)) throw new Error(`setting ${name} has no flag`);
   const value = ` <${spec.kind === 'port' ? 'port' : spec.kind === 'int' ? 'n' : 'value'}>`;
   const shown = defaultOverride ?? ('default' in spec ? spec.default : undefined);
-  const help = `${spec.description} [env ${spec.env}${shown ? `, default ${shown}` : ''}]`;
+  const help = `${description ?? spec.description} [env ${spec.env}${shown ? `, default ${shown}` : ''}]`;
   return new Option(`--${spec.flag}${value}`, help);
 }
 

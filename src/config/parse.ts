@@ -27,6 +27,8 @@ export interface Config {
   linkBaseUrl?: string;
   forwardEndpoint?: string;
   serviceName?: string;
+  exitTimeoutMs: number;
+  maxQueueBytes: number;
   sqliteSynchronous: 'normal' | 'full';
   otlpMaxInflightBytes: number;
   otlpMaxSpanAttributes: number;

@@ -105,6 +105,16 @@ export const SETTINGS = {
     description: 'Service name recorded on each row (standard OpenTelemetry variable).',
     usedBy: ['register'],
   },
+  exitTimeoutMs: {
+    env: 'AUDITSPAN_EXIT_TIMEOUT_MS', kind: 'int', default: '5000',
+    description: 'How long an exiting process (process.exit(), an uncaught exception, SIGTERM/SIGINT) may be held while the rows of requests it already answered are written. Rows still unwritten then are counted on one stderr line.',
+    usedBy: ['register'],
+  },
+  maxQueueBytes: {
+    env: 'AUDITSPAN_MAX_QUEUE_BYTES', kind: 'int', default: '67108864',
+    description: 'Bytes of span data (mostly captured bodies) the in-process pipeline holds while the database is slow or down; a request beyond it is dropped, counted and reported. 64 MiB by default.',
+    usedBy: ['register'],
+  },
   otlpMaxInflightBytes: {
     env: 'AUDITSPAN_OTLP_MAX_INFLIGHT_BYTES', flag: 'otlp-max-inflight-bytes', kind: 'int', default: '67108864',
     description: 'Request bytes the OTLP receivers hold at once (HTTP and gRPC together); beyond it new uploads get 429 + Retry-After before they are read.',

@@ -12,7 +12,19 @@ export interface PipelineConfig {
   /** Without a `custom` redaction function (functions cannot cross threads). */
   record?: RecordOptions;
   maxQueue: number;
+  /**
+   * Shared with the app's thread (Int32 slots, see EXIT_SEQ / EXIT_SETTLED): the worker counts
+   * here every span it has settled (written, unmapped or dropped), so that an app's thread
+   * blocked in `Atomics.wait` inside a process 'exit' listener sees the backlog drain.
+   */
+  exitState?: SharedArrayBuffer;
 }
+
+/** Slot of `exitState` bumped (and notified) whenever the settled count changes. */
+export const EXIT_SEQ = 0;
+/** Slot of `exitState` holding the spans settled so far, modulo 2^32. */
+export const EXIT_SETTLED = 1;
+export const EXIT_SLOTS = 2;
 
 export type ToWorker =
   /**

@@ -163,6 +163,11 @@ export class RecordWriter {
     this.timer.unref();
   }
 
+  /** Opens the store now rather than at the first write (the pipeline worker seeds from it). */
+  open(): Promise<Store> {
+    return this.getStore();
+  }
+
   private getStore(): Promise<Store> {
     const s = this.options.store;
     if (typeof s !== 'function') return Promise.resolve(s);

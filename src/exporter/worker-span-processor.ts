@@ -8,7 +8,7 @@ import { parseDbUrl } from '../store/url';
 import { claimSqliteFile } from '../store/sqlite-files';
 import type { Attributes } from '../record/types';
 import { toWireSpan } from './convert';
-import type { FromWorker, PipelineConfig, ToWorker, WorkerCounts } from './pipeline-protocol';
+import { EXIT_SEQ, EXIT_SETTLED, EXIT_SLOTS, type FromWorker, type PipelineConfig, type ToWorker, type WorkerCounts } from './pipeline-protocol';
 import { defaultReport, throttled, type WriterStats } from './queue';
 
 export interface WorkerSpanProcessorOptions {
@@ -20,6 +20,12 @@ export interface WorkerSpanProcessorOptions {
   record?: RecordOptions;
   /** Rows held while the database is slow or down, counted from the app's thread to the database. Default 50 000. */
   maxQueue?: number;
+  /**
+   * Bytes of span data held between the app's thread and the database (counted as the JSON text
+   * of each span: bodies are most of it). A span that would go above it is dropped and counted.
+   * Default 64 MiB.
+   */
+  maxQueueBytes?: number;
   /** How long `shutdown()` waits for the rows still queued. Default 30 s. */
   shutdownTimeoutMs?: number;
   /** Where failures are reported. Default: OpenTelemetry diag + stderr. */
@@ -34,6 +40,7 @@ const RESTART_DELAY_MS = 1000;
 /** The worker enforces flush deadlines itself; this guards against a worker that stopped answering. */
 const ANSWER_GRACE_MS = 2000;
 const DEFAULT_FLUSH_MS = 30_000;
+export const DEFAULT_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
 
 const ZERO: WorkerCounts = { received: 0, unmapped: 0, accepted: 0, written: 0, dropped: 0, failedWrites: 0, queued: 0 };
 
@@ -70,12 +77,23 @@ export class WorkerSpanProcessor implements SpanProcessor {
   private remote: WorkerCounts = { ...ZERO };
   private readonly earlier: WriterStats = { accepted: 0, written: 0, dropped: 0, failedWrites: 0, queued: 0 };
   private droppedHere = 0;
+  private readonly maxQueueBytes: number;
+  /** JSON characters of the spans waiting in `pending`. */
+  private pendingBytes = 0;
+  /** Per message posted to the current worker and not yet settled: the span count at its end, its bytes. */
+  private postedEnds: number[] = [];
+  private postedBytes: number[] = [];
+  private postedHead = 0;
+  /** Bytes posted to the current worker and not yet settled there. */
+  private inWorkerBytes = 0;
   private batchResource: ReadableSpan['resource'] | undefined;
   private sentResource: ReadableSpan['resource'] | undefined;
   private readonly calls = new Map<number, Call>();
   private nextCall = 0;
   private releaseIdle = false;
   private stopped = false;
+  /** The current worker's settled-span count (see PipelineConfig.exitState). */
+  private exitState: Int32Array | undefined;
   private readonly config: PipelineConfig;
   private readonly report: (message: string) => void;
   private readonly warnDrop: (message: string) => void;
@@ -87,6 +105,8 @@ export class WorkerSpanProcessor implements SpanProcessor {
     if (!Number.isInteger(maxQueue) || maxQueue < 1) throw new TypeError('auditspan: maxQueue must be a positive whole number');
     if (options.record?.redaction?.custom) throw new TypeError('auditspan: a custom redaction function runs on the app thread: use AuditSpanProcessor');
     this.config = { db: options.db, sqliteSynchronous: options.sqliteSynchronous, record: options.record, maxQueue };
+    this.maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
+    if (!Number.isInteger(this.maxQueueBytes) || this.maxQueueBytes < 1) throw new TypeError('auditspan: maxQueueBytes must be a positive whole number');
     this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_FLUSH_MS;
     // The worker writes SQLite with better-sqlite3: this process must not open the file with sqlite3 meanwhile.
     const target = parseDbUrl(options.db);
@@ -109,7 +129,14 @@ export class WorkerSpanProcessor implements SpanProcessor {
       const resource = span.resource;
       if (resource !== this.batchResource && this.pending.length > 0) this.send();
       this.batchResource = resource;
-      this.pending.push(JSON.stringify(toWireSpan(span)));
+      const text = JSON.stringify(toWireSpan(span));
+      if (this.pendingBytes + this.workerBytes() + text.length > this.maxQueueBytes) {
+        this.droppedHere += 1;
+        this.warnDrop(`audit queue full (${this.maxQueueBytes} bytes of span data): dropped a row (${this.stats().dropped} dropped so far); the database is too slow or down`);
+        return;
+      }
+      this.pendingBytes += text.length;
+      this.pending.push(text);
       if (this.pending.length >= SPANS_PER_MESSAGE) this.send();
       else this.timer ??= setTimeout(() => this.send(), LINGER_MS).unref();
     } catch (err) {
@@ -137,6 +164,38 @@ export class WorkerSpanProcessor implements SpanProcessor {
   }
 
   /**
+   * For a process that is exiting now (a process 'exit' listener, or just before re-raising a
+   * signal): an exit listener cannot await, so this posts the pending spans with a flush
+   * request and blocks the app's thread in `Atomics.wait` (the worker keeps running) until the
+   * worker has settled every span posted to it, or `timeoutMs` has passed. Returns the rows
+   * that are not written (0 when everything is).
+   */
+  flushAtExit(timeoutMs: number): number {
+    if (this.stopped && !this.worker) return 0;
+    this.send(true);
+    const worker = this.worker;
+    const state = this.exitState;
+    if (!worker || !state) return this.pending.length;
+    const target = this.sent | 0;
+    const left = (): number => (target - Atomics.load(state, EXIT_SETTLED)) | 0;
+    if (left() <= 0) return 0;
+    try {
+      worker.postMessage({ t: 'flush', id: 0, timeoutMs } satisfies ToWorker);
+    } catch {
+      return left();
+    }
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const seq = Atomics.load(state, EXIT_SEQ);
+      const rows = left();
+      const wait = deadline - Date.now();
+      if (rows <= 0) return 0;
+      if (wait <= 0) return rows;
+      Atomics.wait(state, EXIT_SEQ, seq, wait);
+    }
+  }
+
+  /**
    * Keeps recording, but the worker closes its database connections whenever its queue is
    * empty, so that they never hold a stopping process (see RecordWriter.releaseWhenIdle).
    */
@@ -159,6 +218,23 @@ export class WorkerSpanProcessor implements SpanProcessor {
     }
   }
 
+  /** Bytes posted to the worker that it has not settled yet (read from its shared counter). */
+  private workerBytes(): number {
+    const state = this.exitState;
+    if (!state || this.postedHead === this.postedEnds.length) return this.inWorkerBytes;
+    const settled = Atomics.load(state, EXIT_SETTLED);
+    while (this.postedHead < this.postedEnds.length && ((settled - this.postedEnds[this.postedHead]) | 0) >= 0) {
+      this.inWorkerBytes -= this.postedBytes[this.postedHead];
+      this.postedHead += 1;
+    }
+    if (this.postedHead > 1024 && this.postedHead * 2 > this.postedEnds.length) {
+      this.postedEnds = this.postedEnds.slice(this.postedHead);
+      this.postedBytes = this.postedBytes.slice(this.postedHead);
+      this.postedHead = 0;
+    }
+    return this.inWorkerBytes;
+  }
+
   private queued(): number {
     return this.pending.length + this.sent - this.remote.received + this.remote.queued;
   }
@@ -174,7 +250,9 @@ export class WorkerSpanProcessor implements SpanProcessor {
       return;
     }
     const spans = this.pending;
+    const bytes = this.pendingBytes;
     this.pending = [];
+    this.pendingBytes = 0;
     const message: ToWorker = { t: 'spans', spans: `[${spans.join(',')}]`, count: spans.length };
     if (this.batchResource !== this.sentResource) {
       message.resource = (this.batchResource?.attributes ?? {}) as Attributes;
@@ -183,6 +261,9 @@ export class WorkerSpanProcessor implements SpanProcessor {
     try {
       worker.postMessage(message);
       this.sent += spans.length;
+      this.postedEnds.push(this.sent | 0);
+      this.postedBytes.push(bytes);
+      this.inWorkerBytes += bytes;
     } catch (err) {
       // A string and the resource's attributes always clone; should posting fail, the spans are counted, not thrown.
       this.droppedHere += spans.length;
@@ -198,7 +279,9 @@ export class WorkerSpanProcessor implements SpanProcessor {
     try {
       // None of the app's node flags. (Preloads such as `--import auditspan/register` still run in
       // workers; the register entry checks isMainThread and does nothing there.)
-      this.worker = new Worker(script.file, { eval: script.eval, workerData: this.config, execArgv: [] });
+      const exitState = new SharedArrayBuffer(EXIT_SLOTS * Int32Array.BYTES_PER_ELEMENT);
+      this.worker = new Worker(script.file, { eval: script.eval, workerData: { ...this.config, exitState }, execArgv: [] });
+      this.exitState = new Int32Array(exitState);
     } catch (err) {
       this.restartAt = Date.now() + RESTART_DELAY_MS;
       this.report(`cannot start the audit pipeline worker (${(err as Error).message}); retrying`);
@@ -247,6 +330,11 @@ export class WorkerSpanProcessor implements SpanProcessor {
     this.sent = 0;
     this.sentResource = undefined;
     this.worker = undefined;
+    this.exitState = undefined;
+    this.postedEnds = [];
+    this.postedBytes = [];
+    this.postedHead = 0;
+    this.inWorkerBytes = 0;
     if (!this.stopped) {
       this.restartAt = Date.now() + RESTART_DELAY_MS;
       this.report(`the audit pipeline worker stopped (exit code ${code}); ${lost} rows it held are lost; restarting`);

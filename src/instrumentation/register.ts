@@ -39,6 +39,13 @@ export interface RegisterOptions {
   maxQueue?: number;
   /** Request headers kept on spans and rows. Default: a small allowlist without credentials. */
   captureRequestHeaders?: string[];
+  /** Bytes of span data held between the app's thread and the database (worker pipeline). Default 64 MiB. */
+  maxQueueBytes?: number;
+  /**
+   * How long the process may be held at exit (`process.exit()`, an uncaught exception, a signal)
+   * while the rows of requests already answered are written. Default 5000 ms.
+   */
+  exitTimeoutMs?: number;
 }
 
 export interface AuditHandle {
@@ -52,7 +59,15 @@ export interface AuditHandle {
    */
   releaseWhenIdle(): void;
   stats(): WriterStats;
+  /**
+   * For a process exiting now: writes what is left, blocking for at most `timeoutMs` (default:
+   * the `exitTimeoutMs` option), and prints one line on stderr with the rows that could not be
+   * written. Runs once; register() calls it from a process 'exit' listener.
+   */
+  flushAtExit(timeoutMs?: number): void;
 }
+
+export const DEFAULT_EXIT_TIMEOUT_MS = 5000;
 
 export const DEFAULT_IGNORE_PATHS = ['/healthz', '/readyz', '/livez', '/health', '/favicon.ico'];
 
@@ -107,7 +122,7 @@ export function register(options: RegisterOptions = {}): AuditHandle {
     });
   } else if (options.db !== 'off') {
     // The default: mapping, redaction and writes run on a worker thread (docs/architecture.md).
-    audit = new WorkerSpanProcessor({ db: options.db, sqliteSynchronous: options.sqliteSynchronous, record, maxQueue: options.maxQueue });
+    audit = new WorkerSpanProcessor({ db: options.db, sqliteSynchronous: options.sqliteSynchronous, record, maxQueue: options.maxQueue, maxQueueBytes: options.maxQueueBytes });
   }
   if (audit) processors.push(audit);
   const forwardEnv = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
@@ -170,7 +185,29 @@ export function register(options: RegisterOptions = {}): AuditHandle {
   });
   sdk.start();
 
+  const exitTimeoutMs = options.exitTimeoutMs ?? DEFAULT_EXIT_TIMEOUT_MS;
+  if (!Number.isInteger(exitTimeoutMs) || exitTimeoutMs < 0) throw new TypeError('auditspan: exitTimeoutMs must be a whole number of milliseconds >= 0');
+  let exited = false;
+  const flushAtExit = (timeoutMs = exitTimeoutMs): void => {
+    if (exited || !audit) return;
+    exited = true;
+    try {
+      // The worker pipeline can be waited for synchronously; rows queued on this thread cannot.
+      const lost = audit instanceof WorkerSpanProcessor ? audit.flushAtExit(timeoutMs) : audit.stats().queued;
+      if (lost > 0) {
+        process.stderr.write(`auditspan: ${lost} audit rows lost at exit: not written within ${timeoutMs} ms (database down or too slow?)\n`);
+      }
+    } catch (err) {
+      process.stderr.write(`auditspan: audit rows may be lost at exit: ${(err as Error).message}\n`);
+    }
+  };
+  // Every way a process ends on its own terms passes here: process.exit() from anywhere, an
+  // uncaught exception (after Node printed it; the exit code stays the app's), the end of the
+  // event loop. A signal with no handler does not: auditspan/register handles that one.
+  process.on('exit', () => flushAtExit());
+
   const handle: AuditHandle = {
+    flushAtExit,
     forceFlush: async (timeoutMs?: number) => {
       await Promise.all([audit?.forceFlush(timeoutMs), ...processors.filter((p) => p !== audit).map((p) => p.forceFlush())]);
     },

@@ -164,6 +164,9 @@ export function toFilter(p: Partial<Parsed<'facets'>>): LogFilter {
   if (p.from !== undefined) f.from = p.from;
   if (p.to !== undefined) f.to = p.to;
   if (p.from !== undefined && p.to !== undefined && p.from >= p.to) throw new ApiError(400, 'invalid_parameter', 'to: must be after from', 'to');
+  if (p.minLatencyMs !== undefined && p.maxLatencyMs !== undefined && p.minLatencyMs > p.maxLatencyMs) {
+    throw new ApiError(400, 'invalid_parameter', 'maxLatencyMs: must not be below minLatencyMs', 'maxLatencyMs');
+  }
   if (p.endpoint?.length) f.endpoints = p.endpoint;
   if (p.method?.length) f.methods = p.method;
   if (p.status) {

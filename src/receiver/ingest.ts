@@ -1,4 +1,4 @@
-import { createRecordMapper, type RecordMapper, type RecordOptions } from '../record';
+import { createRecordMapper, nameByRoute, RouteTemplates, type RecordMapper, type RecordOptions } from '../record';
 import type { AuditRecord, SpanInput } from '../record/types';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { diag } from '@opentelemetry/api';
@@ -59,6 +59,9 @@ export class IngestPipeline {
   private readonly map: RecordMapper;
   private readonly maxInFlight: number;
   private readonly pending = new Set<Promise<unknown>>();
+  /** Route templates seen per service: a span without http.route gets its route's name. */
+  private readonly routes = new RouteTemplates();
+  private seeded: Promise<void> | undefined;
 
   constructor(private readonly options: IngestOptions) {
     this.map = createRecordMapper(options.record);
@@ -88,19 +91,26 @@ export class IngestPipeline {
   /** map + redact, in slices of at most MAP_SLICE_MS between yields to the event loop. */
   private async mapAll(spans: readonly SpanInput[]): Promise<AuditRecord[]> {
     const records: AuditRecord[] = [];
+    const routed: boolean[] = [];
     let sliceStart = performance.now();
     for (let i = 0; i < spans.length; i++) {
       const record = this.map(spans[i]);
-      if (record) records.push(record);
+      if (record) {
+        records.push(record);
+        routed.push(typeof spans[i].attributes['http.route'] === 'string');
+      }
       if ((i & 31) === 31 && performance.now() - sliceStart > MAP_SLICE_MS) {
         await yieldToEventLoop();
         sliceStart = performance.now();
       }
     }
+    nameByRoute(this.routes, records, routed);
     return records;
   }
 
   async ingest(spans: readonly SpanInput[]): Promise<IngestResult> {
+    // Once, best effort: the templates already stored name unrouted spans from the first batch.
+    await (this.seeded ??= this.options.store.recentEndpoints(20_000).then((e) => this.routes.seed(e), () => undefined));
     const records = await this.mapAll(spans);
     const ignored = spans.length - records.length;
     if (records.length === 0) return { accepted: 0, ignored, duplicates: 0, rejected: 0 };

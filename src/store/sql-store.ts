@@ -206,6 +206,19 @@ export class SqlStore implements Store {
     });
   }
 
+  recentEndpoints(rows: number): Promise<Array<{ service: string | null; endpoint: string }>> {
+    return this.run('reading recent endpoints', async () => {
+      // Newest first from the (ts_us, id) order, like facets: the cost does not grow with the table.
+      const recent = this.knex('logs')
+        .select('service', 'endpoint')
+        .orderBy([{ column: 'ts_us', order: 'desc' }, { column: 'id', order: 'desc' }])
+        .limit(rows)
+        .as('recent');
+      const found = (await this.knex.from(recent).distinct('service', 'endpoint')) as Array<{ service: string | null; endpoint: string }>;
+      return found.map((r) => ({ service: r.service ?? null, endpoint: String(r.endpoint) }));
+    });
+  }
+
   purgeOlderThan(cutoffMs: number, options: { batchSize?: number } = {}): Promise<number> {
     return this.run('purging old logs', async () => {
       const removed = await purgeOlderThan(this.knex, this.dialect, Math.floor(cutoffMs * 1000), options.batchSize ?? 2000);

@@ -202,6 +202,8 @@ export interface Store {
   /** Deletes rows older than `cutoffMs` in batches; returns the number deleted. */
   purgeOlderThan(cutoffMs: number, options?: { batchSize?: number }): Promise<number>;
   countLogs(filter: LogFilter): Promise<number>;
+  /** Distinct (service, endpoint) pairs of the newest `rows` rows (seeds the route-template matcher). */
+  recentEndpoints(rows: number): Promise<Array<{ service: string | null; endpoint: string }>>;
 
   createApiKey(key: { name: string; companyId: string | null; hash: string }): Promise<ApiKeyInfo>;
   listApiKeys(): Promise<ApiKeyInfo[]>;

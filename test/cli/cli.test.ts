@@ -2,7 +2,20 @@ import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { runCli, startCli, tempDir, type Running } from './run-cli';
+import { spawn } from 'node:child_process';
+import { CLI, runCli, startCli, tempDir, type Running } from './run-cli';
+
+/** Runs a bash command line (a pipe), resolving with its output. */
+function runShell(line: string): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', ['-c', line], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('exit', () => resolve({ stdout, stderr }));
+  });
+}
 
 function expectOneLineError(result: { stderr: string; code: number | null }, pattern: RegExp): void {
   expect(result.code, result.stderr).to.not.equal(0);
@@ -210,6 +223,31 @@ describe('auditspan CLI', function () {
       const rows = csv.stdout.trim().split('\n');
       expect(rows[0]).to.match(/^id,timestamp,/);
       for (const row of rows.slice(1)) expect(row).to.match(/,5\d\d,/);
+    });
+
+    it('ends quietly, exit 0, when the reader closes the pipe (export | head)', async () => {
+      const r = await runShell(`"${process.execPath}" "${CLI}" export --format ndjson --db "${db}" | head -n 1; echo "status=\${PIPESTATUS[0]}" >&2`);
+      expect(r.stdout.trim().split('\n')).to.have.length(1);
+      expect(r.stderr.trim()).to.equal('status=0');
+    });
+
+    it('describes each command\'s own use of --db in its help', async () => {
+      for (const [args, words] of [
+        [['export'], 'database to export from'], [['purge'], 'database to purge'], [['migrate'], 'database to create or upgrade'],
+        [['keys', 'list'], 'database whose keys are listed'], [['keys', 'revoke'], 'database holding the key'], [['keys', 'create'], 'database the key is stored in'],
+      ] as const) {
+        const help = (await runCli([...args, '--help'])).stdout.replace(/\s+/g, ' ');
+        expect(help, args.join(' ')).to.contain(words).and.not.contain('`off`');
+      }
+    });
+
+    it('refuses a database that does not exist instead of creating an empty one (export, purge, keys list, keys revoke)', async () => {
+      const missing = join(tempDir(), 'typo.db');
+      for (const args of [['export'], ['purge', '--older-than', '1d'], ['keys', 'list'], ['keys', 'revoke', 'x']]) {
+        const r = await runCli([...args, '--db', missing]);
+        expectOneLineError(r, /no database at .*typo\.db/);
+        expect(existsSync(missing), args.join(' ')).to.equal(false);
+      }
     });
 
     it('rejects an unknown export format', async () => {

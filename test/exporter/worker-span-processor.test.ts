@@ -113,6 +113,34 @@ describe('WorkerSpanProcessor (mapping, redaction and writes on a worker thread)
     }
   });
 
+  it('bounds in bytes what waits for an unreachable database: large spans beyond maxQueueBytes are dropped and counted', async () => {
+    const { processor, provider, tracer, reports } = harness({ db: 'postgres://postgres@127.0.0.1:1/none', maxQueueBytes: 100_000, shutdownTimeoutMs: 500 });
+    const body = 'x'.repeat(10_000);
+    for (let i = 0; i < 50; i++) {
+      tracer.startSpan('POST /v1/items/:id', { kind: SpanKind.SERVER, attributes: serverSpan(i, { 'auditspan.request.body': body }) }).end();
+    }
+    const stats = processor.stats();
+    // About 10.6 KB of JSON per span: 9 fit in 100 000 bytes, the other 41 are dropped.
+    expect(stats.dropped).to.equal(41);
+    expect(stats.queued).to.equal(9);
+    expect(reports.join('\n')).to.match(/audit queue full \(100000 bytes of span data\): dropped a row/);
+    await provider.shutdown().catch(() => undefined);
+  });
+
+  it('gives the bytes back once the rows are written', async () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'auditspan-bytes-')), 'b.db');
+    const { processor, provider, tracer } = harness({ db, maxQueueBytes: 100_000 });
+    const body = 'x'.repeat(10_000);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 9; i++) {
+        tracer.startSpan('POST /v1/items/:id', { kind: SpanKind.SERVER, attributes: serverSpan(round * 9 + i, { 'auditspan.request.body': body }) }).end();
+      }
+      await processor.forceFlush();
+    }
+    expect(processor.stats()).to.include({ dropped: 0, written: 27 });
+    await provider.shutdown();
+  });
+
   it('bounds what waits for an unreachable database: drops are counted and reported, flush says what is left', async () => {
     const { processor, provider, reports, emit } = harness({ db: 'postgres://postgres@127.0.0.1:1/none', maxQueue: 50, shutdownTimeoutMs: 1000 });
     emit(0, 80);

@@ -73,6 +73,10 @@ forEachStore('query API', ({ store }) => {
       });
     }
 
+    it('accepts a latency range of one value (minLatencyMs equal to maxLatencyMs)', async () => {
+      expect((await get('/api/logs?minLatencyMs=10&maxLatencyMs=10')).status).to.equal(200);
+    });
+
     it('keeps injection strings inert in every parameter', async () => {
       const evil = encodeURIComponent("'; DROP TABLE logs; --");
       for (const param of ['endpoint', 'token', 'q', 'company', 'method']) {
@@ -89,7 +93,7 @@ forEachStore('query API', ({ store }) => {
       ['from=yesterday', 'from'], ['to=2026-13-45T99:00', 'to'], ['limit=0', 'limit'], ['limit=501', 'limit'], ['limit=abc', 'limit'],
       ['status=7xx', 'status'], ['status=abc', 'status'], ['method=G%20T', 'method'], ['minLatencyMs=-1', 'minLatencyMs'],
       ['maxLatencyMs=fast', 'maxLatencyMs'], ['cursor=bogus', 'cursor'], ['q=' + 'x'.repeat(300), 'q'], ['colour=red', 'colour'],
-      [`from=${NOW}&to=${NOW - 1}`, 'to'],
+      [`from=${NOW}&to=${NOW - 1}`, 'to'], ['minLatencyMs=50&maxLatencyMs=10', 'maxLatencyMs'],
     ] as const) {
       it(`answers 400 naming ${param} for ${query.slice(0, 40)}`, async () => {
         const res = await get(`/api/logs?${query}`);

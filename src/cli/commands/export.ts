@@ -4,9 +4,9 @@ import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { ApiError, csvHeader, csvRow, ndjsonRow, parseQuery, toFilter } from '../../query-api';
 import { CliError } from '../errors';
-import { envOption, settingOption } from '../options';
+import { envOption } from '../options';
 import { Progress } from '../progress';
-import { withStore } from './maintenance';
+import { existingDbOption, withStore } from './maintenance';
 
 interface ExportFlags {
   format: string;
@@ -64,7 +64,7 @@ export function registerExportCommand(program: Command): void {
     .addOption(envOption('--min-latency-ms <ms>', 'minimum latency', 'AUDITSPAN_EXPORT_MIN_LATENCY_MS'))
     .addOption(envOption('--max-latency-ms <ms>', 'maximum latency', 'AUDITSPAN_EXPORT_MAX_LATENCY_MS'))
     .addOption(envOption('--company <id>', 'only this company', 'AUDITSPAN_EXPORT_COMPANY'))
-    .addOption(settingOption('db'))
+    .addOption(existingDbOption('database to export from'))
     .action(async (flags: ExportFlags & Record<string, unknown>) => {
       if (flags.format !== 'csv' && flags.format !== 'ndjson') throw new CliError(`export: --format must be csv or ndjson, not "${flags.format}"`, 2);
       const filter = filterFromFlags(flags);
@@ -74,17 +74,30 @@ export function registerExportCommand(program: Command): void {
         const progress = new Progress(process.stderr.isTTY ? await store.countLogs(filter) : 0);
         let done = 0;
         const csv = flags.format === 'csv';
-        if (csv) await write(out, csvHeader());
-        for await (const log of store.exportLogs(filter)) {
-          await write(out, csv ? csvRow(log) : ndjsonRow(log));
-          done += 1;
-          if (done % 500 === 0) progress.update(done);
+        // A reader that goes away (`auditspan export | head`) ends the export quietly, exit 0.
+        let closed = false;
+        const onError = (err: NodeJS.ErrnoException): void => {
+          if (err.code === 'EPIPE') closed = true;
+        };
+        if (!flags.out) out.on('error', onError);
+        try {
+          if (csv) await write(out, csvHeader());
+          for await (const log of store.exportLogs(filter)) {
+            if (closed) break;
+            await write(out, csv ? csvRow(log) : ndjsonRow(log));
+            done += 1;
+            if (done % 500 === 0) progress.update(done);
+          }
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+          closed = true;
         }
+        if (closed) return;
         progress.finish(done);
         if (flags.out) {
           await new Promise<void>((resolve) => out.end(() => resolve()));
           process.stderr.write(`exported ${done} rows to ${flags.out}\n`);
         }
-      });
+      }, 'export');
     });
 }

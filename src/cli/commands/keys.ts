@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError } from '../../store/errors';
 import type { ApiKeyInfo } from '../../store/types';
 import { CliError } from '../errors';
 import { envOption, settingOption } from '../options';
-import { withStore } from './maintenance';
+import { existingDbOption, withStore } from './maintenance';
 
 const NAME_RE = /^[\w.@:-]{1,100}$/;
 
@@ -32,7 +32,7 @@ export function registerKeysCommand(program: Command): void {
     .addOption(envOption('--name <label>', 'unique label, shown in logs of who viewed what (required)', 'AUDITSPAN_KEY_NAME'))
     .addOption(envOption('--company <id>', 'the company whose logs this key may read', 'AUDITSPAN_KEY_COMPANY'))
     .addOption(envOption('--admin', 'a key that reads every company instead', 'AUDITSPAN_KEY_ADMIN'))
-    .addOption(settingOption('db'))
+    .addOption(settingOption('db', undefined, 'database the key is stored in: SQLite file path (created with its schema if missing, as by migrate) or postgres:// URL'))
     .action(async (opts: { name?: string; company?: string; admin?: boolean } & Record<string, unknown>) => {
       if (!opts.name) throw new CliError('keys create: --name is required', 2);
       if (!NAME_RE.test(opts.name)) {
@@ -60,20 +60,20 @@ export function registerKeysCommand(program: Command): void {
     .command('list')
     .description('list keys: names, companies, created, last used (never the keys)')
     .addOption(envOption('--json', 'print JSON', 'AUDITSPAN_KEYS_JSON'))
-    .addOption(settingOption('db'))
+    .addOption(existingDbOption('database whose keys are listed'))
     .action(async (opts: { json?: boolean } & Record<string, unknown>) => {
       await withStore(opts, async (store) => {
         const list = await store.listApiKeys();
         if (opts.json) process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
         else process.stdout.write(list.length === 0 ? 'no keys\n' : `${table(list)}\n`);
-      });
+      }, 'keys list');
     });
 
   keys
     .command('revoke')
     .description('revoke a key by name or id; it stops working within seconds')
     .argument('<name-or-id>', 'the key name (or numeric id) from `keys list`')
-    .addOption(settingOption('db'))
+    .addOption(existingDbOption('database holding the key'))
     .action(async (nameOrId: string, opts: Record<string, unknown>) => {
       await withStore(opts, async (store) => {
         try {
@@ -83,6 +83,6 @@ export function registerKeysCommand(program: Command): void {
           if (err instanceof NotFoundError) throw new CliError(`keys revoke: no key named "${nameOrId}"`);
           throw err;
         }
-      });
+      }, 'keys revoke');
     });
 }
