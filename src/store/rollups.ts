@@ -151,8 +151,17 @@ export function aggregateFacts(facts: readonly RollupFact[], grains: readonly nu
       if (sign > 0 && f.tsUs > d.lastUs) d.lastUs = f.tsUs;
     }
   }
-  return [...byKey.values()];
+  // Sorted by key: concurrent transactions then lock the rows they share in the same order, so
+  // two writers upserting the same buckets wait for each other instead of deadlocking (40P01).
+  return [...byKey.entries()].sort((a, b) => compareKeys(a[1], b[1])).map(([, d]) => d);
 }
+
+function compareKeys(a: RollupDelta, b: RollupDelta): number {
+  return a.grain - b.grain || a.bucketUs - b.bucketUs || cmp(a.endpoint, b.endpoint) || cmp(a.method, b.method) ||
+    cmp(a.companyId, b.companyId) || cmp(a.service, b.service) || cmp(a.tokenName, b.tokenName) || a.status - b.status;
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function deltaValues(d: RollupDelta): Array<string | number> {
   return [d.grain, d.bucketUs, d.endpoint, d.method, d.companyId, d.service, d.tokenName, d.status, d.n, d.lastUs, ...d.hist];

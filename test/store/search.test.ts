@@ -117,7 +117,7 @@ forEachStore('search', ({ store, dialect }) => {
   });
 
   it('migration 007 indexes the rows already stored, and its down removes the indexes', async () => {
-    await store().raw.migrate.down(MIGRATION_CONFIG);
+    await store().raw.migrate.down({ ...MIGRATION_CONFIG, name: '007_search' });
     const older = needle(9200, { requestPayload: '{"memo":"platypusparade"}', requestHeaders: { 'x-request-id': 'req-before-007' } });
     await store().insertBatch([older]);
     if (dialect === 'sqlite') {
