@@ -74,11 +74,9 @@ async function openTarget(t: Target): Promise<BenchStore> {
   };
 }
 
-/** Reverts migration 007 (the search indexes), the newest migration. */
+/** Reverts migration 007 (the search indexes) alone; later migrations do not depend on it. */
 async function dropSearch(s: BenchStore): Promise<void> {
-  const done = (await s.store.raw('auditspan_migrations').orderBy('id', 'desc').first('name')) as { name: string };
-  if (done.name !== '007_search') throw new Error(`store-insert: the newest migration is ${done.name}, not 007_search`);
-  await s.store.raw.migrate.down(MIGRATION_CONFIG);
+  await s.store.raw.migrate.down({ ...MIGRATION_CONFIG, name: '007_search' });
 }
 
 /** The same columns in a table with only a primary key: what any audit table needs at least. */
