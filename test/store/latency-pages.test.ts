@@ -1,21 +1,10 @@
 import { expect } from 'chai';
-import type { Store } from '../../src/store';
 import type { LogFilter } from '../../src/store/types';
 import { LATENCY_WALK_ROWS } from '../../src/store/reads';
 import { expectedIds } from '../helpers/expected';
 import { generateRecords } from '../helpers/fixtures';
 import { forEachStore } from '../helpers/stores';
-
-async function walk(store: Store, filter: LogFilter, limit: number): Promise<string[]> {
-  const ids: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.listLogs(filter, { limit, cursor });
-    ids.push(...page.data.map((l) => l.id));
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return ids;
-}
+import { walk } from '../helpers/pages';
 
 forEachStore('pages with latency bounds', ({ store }) => {
   const NOW = Date.UTC(2026, 10, 20, 12, 0, 0);

@@ -3,24 +3,13 @@ import type { AuditRecord } from '../../src/record/types';
 import { InvalidSearchError } from '../../src/store';
 import { MIGRATION_CONFIG } from '../../src/store/migrations';
 import { parseSearch } from '../../src/store/search';
-import type { LogFilter, Store } from '../../src/store/types';
 import { expectedIds, logId } from '../helpers/expected';
 import { generateRecords } from '../helpers/fixtures';
 import { forEachStore } from '../helpers/stores';
+import { walk } from '../helpers/pages';
 
 const NOW = Date.UTC(2026, 10, 20, 12, 0, 0);
 const DAY = 86_400_000;
-
-async function walk(store: Store, filter: LogFilter, limit: number): Promise<string[]> {
-  const ids: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.listLogs(filter, { limit, cursor });
-    ids.push(...page.data.map((l) => l.id));
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return ids;
-}
 
 /** A row that alone carries each searchable value. */
 function needle(seed: number, overrides: Partial<AuditRecord>): AuditRecord {

@@ -1,21 +1,11 @@
 import { expect } from 'chai';
 import type { AuditRecord } from '../../src/record/types';
 import { InvalidCursorError, NotFoundError, openStore, StoreUnavailableError, ConflictError } from '../../src/store';
-import type { LogFilter, Store } from '../../src/store/types';
+import type { LogFilter } from '../../src/store/types';
 import { expectedIds, logId, matches } from '../helpers/expected';
 import { generateRecords } from '../helpers/fixtures';
 import { createTestStore, forEachStore } from '../helpers/stores';
-
-async function walk(store: Store, filter: LogFilter, limit: number): Promise<string[]> {
-  const ids: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.listLogs(filter, { limit, cursor });
-    ids.push(...page.data.map((l) => l.id));
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return ids;
-}
+import { walk } from '../helpers/pages';
 
 const NOW = Date.UTC(2026, 10, 20, 12, 0, 0);
 const FIXTURES = generateRecords(1200, 7, { endMs: NOW, spanMs: 3 * 86_400_000 });
