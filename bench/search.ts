@@ -116,7 +116,9 @@ async function seed(store: SqlStore, endMs: number): Promise<{ seedSeconds: numb
   }
   if (have !== 0) await store.raw('logs').del();
   const started = Date.now();
-  await store.raw.migrate.down(MIGRATION_CONFIG);
+  // 010 first: on SQLite it indexes ids in a table that 007's backfill does not fill.
+  await store.raw.migrate.down({ ...MIGRATION_CONFIG, name: '010_sqlite_write_indexes' });
+  await store.raw.migrate.down({ ...MIGRATION_CONFIG, name: '007_search' });
   const stepUs = Math.floor((30 * DAY * 1000) / ROWS);
   const startUs = endMs * 1000 - ROWS * stepUs;
   for (let i = 0; i < ROWS; i += CHUNK) {

@@ -106,7 +106,7 @@ export const SCHEMAS = {
               type: ['object', 'null'], required: ['count', 'errorRate', 'p95'],
               properties: { count: { type: 'integer' }, errorRate: nullable('number'), p95: nullable('number') },
             },
-            sparkline: { type: 'array', items: { type: 'integer' }, description: 'Requests per equal slice of the window, oldest first (only with `from`)' },
+            sparkline: { type: 'array', items: { type: 'integer' }, description: 'Requests per equal slice of the window, oldest first (only with `from`); adds up to `count` (a whole rollup hour counts in the slice where it starts)' },
           },
         },
       },
@@ -191,7 +191,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       '/api/endpoints': {
         get: {
-          summary: 'Per endpoint and method: requests, error rate, p50/p95/p99, last seen, sparkline, and the previous window of the same length',
+          summary: 'Per endpoint and method: requests, error rate, p50/p95/p99 (from the rollups\' histograms, within 9.05 %, unless `q` or a latency bound is given), last seen, sparkline, and the previous window of the same length',
           parameters: [...filterParams, { name: 'sparkline', in: 'query', description: 'Sparkline slices per row (0–120, default 24; needs `from`)', schema: { type: 'integer', minimum: 0, maximum: 120 } }],
           responses: { 200: { description: 'Endpoints, busiest first', ...json('EndpointList') }, ...errors },
         },

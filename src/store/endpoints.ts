@@ -1,13 +1,15 @@
 /**
  * Per-endpoint figures for one window (`GET /api/endpoints`): requests, error rate, latency
  * percentiles, last seen and an optional volume sparkline, per (route template, method).
- * One grouped pass gives the counts, errors, newest time and sparkline slices; a second pass
- * (sampled, as in stats.ts) gives the percentiles. The signature is one filter in, rows out,
- * so a faster implementation over rollups can replace this one behind the same Store method.
+ * Read from the rollups whenever the filter allows (rollup-reads.ts: a bounded number of rows
+ * whatever the row count); with text or latency bounds, from the matching rows: one grouped
+ * pass gives the counts, errors, newest time and sparkline slices, a second pass (sampled, as
+ * in stats.ts) the percentiles.
  */
 import type { Knex } from 'knex';
 import type { Dialect } from './connect';
 import { applyFilter } from './filter';
+import { rollupEndpointSummary, rollupsServe } from './rollup-reads';
 import { percentile, PERCENTILE_SAMPLE } from './stats';
 import type { EndpointFigures, EndpointSummaryOptions, LogFilter } from './types';
 
@@ -22,8 +24,13 @@ const keyOf = (endpoint: unknown, method: unknown): string => `${String(method)}
 export async function endpointSummary(
   knex: Knex, dialect: Dialect, filter: LogFilter, options: EndpointSummaryOptions = {},
 ): Promise<EndpointFigures[]> {
+  const sparkBuckets = Math.min(MAX_SPARK_BUCKETS, Math.max(0, Math.floor(options.sparkBuckets ?? 0)));
+  if (rollupsServe(filter)) return rollupEndpointSummary(knex, dialect, filter, { sparkBuckets }, MAX_ENDPOINTS);
+  return rowEndpointSummary(knex, dialect, filter, sparkBuckets);
+}
+
+async function rowEndpointSummary(knex: Knex, dialect: Dialect, filter: LogFilter, buckets: number): Promise<EndpointFigures[]> {
   const where = applyFilter(dialect, filter);
-  const buckets = Math.min(MAX_SPARK_BUCKETS, Math.max(0, Math.floor(options.sparkBuckets ?? 0)));
   const fromUs = filter.from !== undefined ? Math.floor(filter.from * 1000) : undefined;
   const toUs = filter.to !== undefined ? Math.floor(filter.to * 1000) : Date.now() * 1000;
   const sliceUs = buckets > 0 && fromUs !== undefined && toUs > fromUs ? Math.ceil((toUs - fromUs) / buckets) : 0;

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { createSearchIndexes, dropSearchIndexes } from './search';
+import { createSqliteWriteIndexes, dropSqliteWriteIndexes } from './sqlite-indexes';
 import { createRollupTable, rebuildRollups, ROLLUP_TABLE } from './rollups';
 import { aheadTimestamps, DAY_US, ensurePartitions, isPartitioned } from './partitions';
 
@@ -246,6 +247,18 @@ const MIGRATIONS: Migration[] = [
         t.dropColumn('filters');
         t.dropColumn('kind');
       });
+    },
+  },
+  {
+    // SQLite: indexes that append instead of writing a random page per row — trace and request
+    // ids in an FTS5 table of id tokens, latencies by bin then time — and the FTS5 tables filled
+    // a batch at a time by the write paths (sqlite-indexes.ts, docs/storage.md#indexes).
+    name: '010_sqlite_write_indexes',
+    async up(knex) {
+      if (dialectOf(knex) === 'sqlite') await createSqliteWriteIndexes(knex);
+    },
+    async down(knex) {
+      if (dialectOf(knex) === 'sqlite') await dropSqliteWriteIndexes(knex);
     },
   },
 ];

@@ -5,6 +5,7 @@ import { decodeCursor, encodeCursor } from './cursor';
 import { applyFilter } from './filter';
 import { fromRow, type LogRow } from './rows';
 import { applySearch, hasText, parseSearch, PROBE_ROWS } from './search';
+import { LATENCY_BIN_INDEX, LATENCY_BIN_OF_PARAM, LATENCY_BIN_SQL } from './sqlite-indexes';
 import type { ListOptions, LogFilter, LogPage } from './types';
 
 function pageQuery(knex: Knex, dialect: Dialect, filter: LogFilter, limit: number, cursor?: { ts: number; id: number }): Knex.QueryBuilder {
@@ -25,7 +26,7 @@ const hasLatencyBound = (f: LogFilter): boolean => f.minLatencyMs !== undefined 
 /**
  * A page with latency bounds, without scanning the window: the newest LATENCY_WALK_ROWS rows
  * of the other filters are checked in time order (cheap when matches are common); when they
- * hold fewer than a page of matches, the rest comes from `logs_latency_ts` (a range of
+ * hold fewer than a page of matches, the rest comes from the latency index (a range of
  * latencies, sorted by time: cheap because matches are rare).
  */
 async function latencyPage(knex: Knex, dialect: Dialect, filter: LogFilter, limit: number, cursor?: { ts: number; id: number }): Promise<LogRow[]> {
@@ -44,11 +45,19 @@ async function latencyPage(knex: Knex, dialect: Dialect, filter: LogFilter, limi
   return [...recent, ...older];
 }
 
-/** Matches older than `boundary`, read from the latency index and sorted by time. */
+/**
+ * Matches older than `boundary`, read from the latency index and sorted by time. SQLite's index
+ * is by latency bin (sqlite-indexes.ts): the bins of the bounds are read, the bounds checked.
+ */
 function byLatency(knex: Knex, dialect: Dialect, filter: LogFilter, boundary: number[], n: number): Knex.QueryBuilder {
   return knex
-    .from(knex.raw(dialect === 'sqlite' ? 'logs INDEXED BY logs_latency_ts' : 'logs'))
+    .from(knex.raw(dialect === 'sqlite' ? `logs INDEXED BY ${LATENCY_BIN_INDEX}` : 'logs'))
     .modify(applyFilter(dialect, filter))
+    .modify((qb) => {
+      if (dialect !== 'sqlite') return;
+      if (filter.minLatencyMs !== undefined) qb.whereRaw(`${LATENCY_BIN_SQL} >= ${LATENCY_BIN_OF_PARAM}`, [filter.minLatencyMs]);
+      if (filter.maxLatencyMs !== undefined) qb.whereRaw(`${LATENCY_BIN_SQL} <= ${LATENCY_BIN_OF_PARAM}`, [filter.maxLatencyMs]);
+    })
     .whereRaw('(ts_us, id) < (?, ?)', boundary)
     // `+ 0` keeps PostgreSQL from walking the time index for the order (the walk before did that).
     .orderByRaw(dialect === 'sqlite' ? 'ts_us DESC, id DESC' : 'ts_us + 0 DESC, id DESC')

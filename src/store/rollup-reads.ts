@@ -9,7 +9,7 @@ import type { Dialect } from './connect';
 import { applyFilter } from './filter';
 import { DAY_US, GRAINS_US, HIST_COLUMNS, HOUR_US, histogramPercentile, LATENCY_BINS, ROLLUP_TABLE } from './rollups';
 import { chooseBucketMs } from './stats';
-import type { EndpointSummary, Facets, LogFilter, Stats, StatusClassCounts } from './types';
+import type { EndpointFigures, EndpointSummaryOptions, Facets, LogFilter, Stats, StatusClassCounts } from './types';
 
 const TOP_ENDPOINTS = 50;
 const FACET_LIMIT = 200;
@@ -107,11 +107,13 @@ function binSql(dialect: Dialect): string {
 }
 
 /**
- * Every (t, endpoint, method) cell of the window, where t = floor(start µs / keyUs): rollup
- * rows grouped in key order, plus the raw edge rows grouped in SQL by the same key, class and
- * latency bin. `keyUs` must be a multiple of every grain in the plan (or the plan is raw-only).
+ * Every (t, endpoint, method) cell of the window, where t = floor((start µs − originUs) / keyUs):
+ * rollup rows grouped in key order (a rollup row's start is its bucket's), plus the raw edge
+ * rows grouped in SQL by the same key, class and latency bin. With `keyUs` a multiple of every
+ * grain in the plan and `originUs` 0, each cell holds exactly its own rows; otherwise a bucket
+ * counts wholly in the cell where it starts.
  */
-export async function readCells(knex: Knex, dialect: Dialect, filter: LogFilter, plan: WindowPlan, keyUs: number): Promise<Map<string, Cell>> {
+export async function readCells(knex: Knex, dialect: Dialect, filter: LogFilter, plan: WindowPlan, keyUs: number, originUs = 0): Promise<Map<string, Cell>> {
   const cells = new Map<string, Cell>();
   const cell = (t: number, endpoint: string, method: string): Cell => {
     const k = `${t}\u0001${endpoint}\u0001${method}`;
@@ -131,14 +133,14 @@ export async function readCells(knex: Knex, dialect: Dialect, filter: LogFilter,
       .modify(rollupFilter)
       .groupBy('bucket_us', 'endpoint', 'method')) as Array<Record<string, unknown>>;
     for (const row of rows) {
-      const c = cell(Math.floor(Number(row.bucket_us) / keyUs), String(row.endpoint), String(row.method));
+      const c = cell(Math.floor((Number(row.bucket_us) - originUs) / keyUs), String(row.endpoint), String(row.method));
       c.n += Number(row.n);
       for (let k = 1; k <= 5; k++) c.classes[k] += Number(row[`c${k}`]);
       c.lastUs = Math.max(c.lastUs, Number(row.last_us));
       for (let k = 0; k < LATENCY_BINS; k++) c.hist[k] += Number(row[`h${k}`]);
     }
   }
-  const tExpr = dialect === 'sqlite' ? 'CAST(ts_us / ? AS INTEGER)' : '(ts_us / ?::bigint)';
+  const tExpr = dialect === 'sqlite' ? 'CAST((ts_us - ?) / ? AS INTEGER)' : '((ts_us - ?::bigint) / ?::bigint)';
   for (const r of plan.raw) {
     const rows = (await knex('logs')
       .modify(applyFilter(dialect, { ...filter, from: undefined, to: undefined }))
@@ -146,7 +148,7 @@ export async function readCells(knex: Knex, dialect: Dialect, filter: LogFilter,
       .modify((qb) => {
         if (r.hi !== null) qb.where('ts_us', '<', r.hi);
       })
-      .select(knex.raw(`${tExpr} AS t`, [keyUs]), 'endpoint', 'method', knex.raw('status_class AS c'), knex.raw(`${binSql(dialect)} AS bin`))
+      .select(knex.raw(`${tExpr} AS t`, [originUs, keyUs]), 'endpoint', 'method', knex.raw('status_class AS c'), knex.raw(`${binSql(dialect)} AS bin`))
       .count('* as n')
       .max('ts_us as last_us')
       .groupByRaw('1, 2, 3, 4, 5')) as Array<Record<string, unknown>>;
@@ -273,50 +275,54 @@ export async function rollupStats(knex: Knex, dialect: Dialect, filter: LogFilte
 }
 
 /**
- * Per (endpoint, method): count, error rate (4xx + 5xx), p50/p95/p99, last seen, and the
- * previous window's count, error rate and p95 — from the rollups and raw edges, so counts are
- * exact and percentiles within PERCENTILE_RELATIVE_ERROR. Needs no text or latency filter
- * (rollupsServe). The window is [from, to); to defaults to now, from to the first matching row.
- * Busiest first.
+ * Per (endpoint, method) of [from, to) (to: now; no from: every row): count, error rate
+ * (4xx + 5xx), p50/p95/p99, last seen and, with `sparkBuckets` and `from`, requests per equal
+ * slice of the window — from the rollups and raw edges, so counts are exact and percentiles
+ * within PERCENTILE_RELATIVE_ERROR. Rollups of a grain coarser than a slice are not used; a
+ * rollup hour that straddles two slices counts in the one where it starts. Needs no text or
+ * latency filter (rollupsServe). Busiest first, at most `limit`.
  */
-export async function endpointSummaries(knex: Knex, dialect: Dialect, filter: LogFilter): Promise<EndpointSummary[]> {
-  const toMs = filter.to ?? Date.now();
-  const fromMs = filter.from ?? (await firstMatchMs(knex, dialect, filter)) ?? toMs;
-  const summarize = async (lo: number, hi: number) => {
-    const out = new Map<string, { endpoint: string; method: string; n: number; errors: number; lastUs: number; hist: number[] }>();
-    if (hi <= lo) return out;
-    const plan = planWindow(lo * 1000, hi * 1000, GRAINS_US);
-    for (const c of (await readCells(knex, dialect, filter, plan, DAY_US * 36_500)).values()) {
-      const key = `${c.endpoint}\u0001${c.method}`;
-      let e = out.get(key);
-      if (!e) out.set(key, (e = { endpoint: c.endpoint, method: c.method, n: 0, errors: 0, lastUs: 0, hist: new Array<number>(LATENCY_BINS).fill(0) }));
-      e.n += c.n;
-      e.errors += c.classes[4] + c.classes[5];
-      e.lastUs = Math.max(e.lastUs, c.lastUs);
-      addHist(e.hist, c.hist);
+export async function rollupEndpointSummary(
+  knex: Knex, dialect: Dialect, filter: LogFilter, options: EndpointSummaryOptions, limit: number,
+): Promise<EndpointFigures[]> {
+  const buckets = Math.max(0, Math.floor(options.sparkBuckets ?? 0));
+  const fromUs = filter.from === undefined ? -Number.MAX_SAFE_INTEGER : Math.floor(filter.from * 1000);
+  const toUs = filter.to === undefined ? null : Math.floor(filter.to * 1000);
+  const endUs = toUs ?? Date.now() * 1000;
+  const sliceUs = buckets > 0 && filter.from !== undefined && endUs > fromUs ? Math.ceil((endUs - fromUs) / buckets) : 0;
+  const plan = planWindow(fromUs, toUs, sliceUs > 0 ? GRAINS_US.filter((g) => g <= sliceUs) : GRAINS_US);
+  const cells = await readCells(knex, dialect, filter, plan, sliceUs > 0 ? sliceUs : DAY_US * 36_500, sliceUs > 0 ? fromUs : 0);
+  interface Acc { endpoint: string; method: string; n: number; errors: number; lastUs: number; hist: number[]; spark: number[] | undefined }
+  const byKey = new Map<string, Acc>();
+  for (const c of cells.values()) {
+    const key = `${c.endpoint}\u0001${c.method}`;
+    let e = byKey.get(key);
+    if (!e) {
+      e = { endpoint: c.endpoint, method: c.method, n: 0, errors: 0, lastUs: 0, hist: new Array<number>(LATENCY_BINS).fill(0), spark: sliceUs > 0 ? new Array<number>(buckets).fill(0) : undefined };
+      byKey.set(key, e);
     }
-    return out;
-  };
-  const current = await summarize(fromMs, filter.to === undefined ? toMs + 1 : toMs);
-  const previous = await summarize(fromMs - (toMs - fromMs), fromMs);
-  return [...current.entries()]
-    .filter(([, e]) => e.n > 0)
-    .sort((a, b) => b[1].n - a[1].n || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    .map(([key, e]) => {
-      const p = previous.get(key);
-      return {
-        endpoint: e.endpoint,
-        method: e.method,
-        count: e.n,
-        errorRate: round3(e.errors / e.n),
-        p50: histogramPercentile(e.hist, 0.5),
-        p95: histogramPercentile(e.hist, 0.95),
-        p99: histogramPercentile(e.hist, 0.99),
-        lastSeen: new Date(e.lastUs / 1000).toISOString(),
-        previous: p && p.n > 0 ? { count: p.n, errorRate: round3(p.errors / p.n), p95: histogramPercentile(p.hist, 0.95) } : { count: 0, errorRate: 0, p95: null },
+    e.n += c.n;
+    e.errors += c.classes[4] + c.classes[5];
+    e.lastUs = Math.max(e.lastUs, c.lastUs);
+    addHist(e.hist, c.hist);
+    if (e.spark) e.spark[Math.min(buckets - 1, Math.max(0, c.t))] += c.n;
+  }
+  return [...byKey.values()]
+    .filter((e) => e.n > 0)
+    .sort((a, b) => b.n - a.n || cmp(a.endpoint, b.endpoint) || cmp(a.method, b.method))
+    .slice(0, limit)
+    .map((e) => {
+      const out: EndpointFigures = {
+        endpoint: e.endpoint, method: e.method, count: e.n, errorRate: round3(e.errors / e.n),
+        p50: histogramPercentile(e.hist, 0.5), p95: histogramPercentile(e.hist, 0.95), p99: histogramPercentile(e.hist, 0.99),
+        lastSeen: new Date(Math.floor(e.lastUs / 1000)).toISOString(),
       };
+      if (e.spark) out.sparkline = e.spark;
+      return out;
     });
 }
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * /api/facets from the rollups: every endpoint, token, method and status seen in the window

@@ -10,10 +10,10 @@
  * message and the (redacted) request and response payloads. A bare log id, or an
  * `X-Request-Log-Url` link (`…/logs/<id>`), finds that one log.
  *
- * Index maintenance needs no call from any write path: on SQLite, triggers on `logs` keep the
- * FTS5 table in step inside the writing statement itself (knex + sqlite3, the pipeline's
- * prepared better-sqlite3 insert, retention deletes); on PostgreSQL the trigram GIN and the
- * B-tree indexes are ordinary indexes of `logs` (and of each of its partitions).
+ * On PostgreSQL the trigram GIN and the B-tree indexes are ordinary indexes of `logs` (and of
+ * each of its partitions). On SQLite, trace and request ids are looked up in an FTS5 table of
+ * id tokens instead of B-trees (sqlite-indexes.ts: random keys cost a page write per row), and
+ * both FTS5 tables are filled by the write paths, a batch at a time (docs/storage.md#search).
  */
 import type { Knex } from 'knex';
 import { parseLogId } from '../record/log-id';
@@ -152,7 +152,7 @@ export const FTS_TABLE = 'logs_search';
 const PG_TEXT = `(${TEXT_COLUMNS.map((c) => `coalesce(${c}, '')`).join(` || E'\\n' || `)})`;
 
 /** The request id of a row, from its kept headers (an index of this very expression serves `requestId:`). */
-function requestIdSql(dialect: Dialect): string {
+export function requestIdSql(dialect: Dialect): string {
   if (dialect === 'postgres') return `coalesce(${REQUEST_ID_HEADERS.map((h) => `(request_headers::json ->> '${h}')`).join(', ')})`;
   // json_valid guards the insert: a malformed value (never written by auditspan) must not fail it.
   return `(CASE WHEN json_valid(request_headers) THEN coalesce(${REQUEST_ID_HEADERS.map((h) => `json_extract(request_headers, '$."${h}"')`).join(', ')}) END)`;
@@ -209,6 +209,18 @@ function indexedText(dialect: Dialect, value: string) {
   };
 }
 
+/** SQLite: the FTS5 table of id tokens (sqlite-indexes.ts). */
+export const IDS_TABLE = 'logs_ids';
+/** Its token for a trace id (lowercase hex). */
+const traceIdToken = (traceId: string): string => `"t${traceId}"`;
+/** Its token for a request id: the id's UTF-8 bytes in hex, as SQLite's hex() writes them. */
+const requestIdToken = (requestId: string): string => `"r${Buffer.from(requestId, 'utf8').toString('hex').toUpperCase()}"`;
+
+/** SQLite: the rows whose id tokens hold this one; the row's own value is compared as well. */
+function idLookup(qb: Knex.QueryBuilder, token: string): void {
+  qb.whereIn('id', (sub) => sub.select('rowid').from(IDS_TABLE).whereRaw(`${IDS_TABLE} MATCH ?`, [token]));
+}
+
 /** How plain words are matched: through their index, by scanning, or not at all (a probe adds them). */
 export type TextMode = 'index' | 'scan' | 'none';
 
@@ -223,8 +235,14 @@ export function applySearch(dialect: Dialect, terms: readonly SearchTerm[], text
           else if (parts) qb.where({ trace_id: parts.traceId, span_id: parts.spanId });
           break;
         }
-        case 'traceId': qb.where('trace_id', t.value); break;
-        case 'requestId': qb.whereRaw(`${requestIdSql(dialect)} = ?`, [t.value]); break;
+        case 'traceId':
+          qb.where('trace_id', t.value);
+          if (dialect === 'sqlite') idLookup(qb, traceIdToken(t.value));
+          break;
+        case 'requestId':
+          qb.whereRaw(`${requestIdSql(dialect)} = ?`, [t.value]);
+          if (dialect === 'sqlite') idLookup(qb, requestIdToken(t.value));
+          break;
         case 'ip': qb.where('client_ip', t.value); break;
         case 'clientId': qb.where('client_id', t.value); break;
         // AND-ed with the key's own scope: a viewer naming another company finds nothing.
@@ -253,9 +271,6 @@ export const PROBE_ROWS = [2000, 50_000] as const;
 // ---------------------------------------------------------------------------------------------
 // DDL (migration 007)
 
-const ftsColumns = TEXT_COLUMNS.join(', ');
-const values = (prefix: string): string => TEXT_COLUMNS.map((c) => `${prefix}.${c}`).join(', ');
-
 /** Why the trigram index could not be made, when it could not (PostgreSQL without pg_trgm). */
 export type SearchIndexOutcome = { trigram: true } | { trigram: false; reason: string };
 
@@ -263,11 +278,12 @@ export async function createSearchIndexes(knex: Knex, dialect: Dialect): Promise
   for (const [name, columns] of ID_INDEXES) await knex.schema.alterTable('logs', (t) => t.index(columns, name));
   await knex.raw(`CREATE INDEX ${REQUEST_ID_INDEX} ON logs ((${requestIdSql(dialect)}))`);
   if (dialect === 'sqlite') {
+    const ftsColumns = TEXT_COLUMNS.join(', ');
+    const values = (prefix: string): string => TEXT_COLUMNS.map((c) => `${prefix}.${c}`).join(', ');
     // detail=none keeps only row ids per trigram (the smallest index; matches are confirmed
     // against the row's own text, which external content makes available).
     await knex.raw(`CREATE VIRTUAL TABLE ${FTS_TABLE} USING fts5(${ftsColumns}, content='logs', content_rowid='id', tokenize='trigram', detail='none')`);
-    await knex.raw(`CREATE TRIGGER ${FTS_TABLE}_insert AFTER INSERT ON logs BEGIN
-      INSERT INTO ${FTS_TABLE}(rowid, ${ftsColumns}) VALUES (new.id, ${values('new')}); END`);
+    // No insert trigger: the write paths index their new rows themselves (sqlite-indexes.ts).
     await knex.raw(`CREATE TRIGGER ${FTS_TABLE}_delete AFTER DELETE ON logs BEGIN
       INSERT INTO ${FTS_TABLE}(${FTS_TABLE}, rowid, ${ftsColumns}) VALUES ('delete', old.id, ${values('old')}); END`);
     await knex.raw(`CREATE TRIGGER ${FTS_TABLE}_update AFTER UPDATE OF ${ftsColumns} ON logs BEGIN

@@ -14,11 +14,11 @@ import { computeStats } from './stats';
 import { endpointSummary } from './endpoints';
 import { queryViews, viewRow } from './views';
 import { rebuildRollups } from './rollups';
-import { endpointSummaries, rollupFacets, rollupStats, rollupsServe } from './rollup-reads';
+import { rollupFacets, rollupStats, rollupsServe } from './rollup-reads';
 import { explainListLogs, listLogs } from './reads';
 import { insertBetterSqlite, insertWithKnex } from './writes';
 import type {
-  ApiKeyInfo, EndpointFigures, EndpointSummary, EndpointSummaryOptions, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView, SqliteDriver,
+  ApiKeyInfo, EndpointFigures, EndpointSummaryOptions, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView, SqliteDriver,
   SqliteSynchronous, Stats, StatsOptions, Store, StoredLog, ViewFilter, ViewPage,
 } from './types';
 
@@ -169,12 +169,6 @@ export class SqlStore implements Store {
   stats(filter: LogFilter, options: StatsOptions = {}): Promise<Stats> {
     return this.run('computing stats', () =>
       rollupsServe(filter) ? rollupStats(this.knex, this.dialect, filter, options.bucketMs) : computeStats(this.knex, this.dialect, filter, options.bucketMs));
-  }
-
-  /** Per (endpoint, method) figures with the previous window's (rollup-reads.ts, for `GET /api/endpoints`). */
-  endpointSummaries(filter: LogFilter): Promise<EndpointSummary[]> {
-    if (!rollupsServe(filter)) return Promise.reject(new StoreError('endpoint summaries take no text or latency filter'));
-    return this.run('summarizing endpoints', () => endpointSummaries(this.knex, this.dialect, filter));
   }
 
   facets(filter: LogFilter): Promise<Facets> {

@@ -100,21 +100,6 @@ export interface EndpointSummaryOptions {
   sparkBuckets?: number;
 }
 
-/** One row of the endpoint table (`GET /api/endpoints`, docs/storage.md#rollups). */
-export interface EndpointSummary {
-  endpoint: string;
-  method: string;
-  count: number;
-  errorRate: number;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-  /** ISO 8601 start time of the newest matching request. */
-  lastSeen: string;
-  /** The same figures over the window of equal length just before this one. */
-  previous: { count: number; errorRate: number; p95: number | null };
-}
-
 export interface ApiKeyInfo {
   id: number;
   name: string;
@@ -189,14 +174,10 @@ export interface Store {
   facets(filter: LogFilter): Promise<Facets>;
   /**
    * Per endpoint and method over the filter's window: count, error rate, p50/p95/p99, last
-   * seen; busiest first. One window only: the API asks again for the previous one.
+   * seen; busiest first. One window only: the API asks again for the previous one. From the
+   * rollups unless the filter has text or latency bounds (percentiles then within ±9.05 %).
    */
   endpointSummary(filter: LogFilter, options?: EndpointSummaryOptions): Promise<EndpointFigures[]>;
-  /**
-   * Per (endpoint, method): count, error rate, p50/p95/p99, last seen and the previous window's
-   * figures, from the rollups (for `GET /api/endpoints`). Rejects `q` and latency bounds.
-   */
-  endpointSummaries(filter: LogFilter): Promise<EndpointSummary[]>;
   /** Every matching row newest first, fetched in pages: constant memory. */
   exportLogs(filter: LogFilter): AsyncIterable<StoredLog>;
   /** Deletes rows older than `cutoffMs` in batches; returns the number deleted. */

@@ -5,6 +5,7 @@ import type { Dialect } from './connect';
 import type { PartitionCache } from './partitions';
 import { applyRollups, factFromRecord, prepareRollups } from './rollups';
 import { toRow, withRowValues } from './rows';
+import { indexNewRows, indexNewRowsSync } from './sqlite-indexes';
 import type { InsertResult } from './types';
 
 /** Rows per INSERT statement: knex's SQLite multi-row insert fails beyond ~500 (NOTES.md). */
@@ -34,15 +35,20 @@ const PG_INSERT_SQL =
  * THE place where derived data is written from the rows a batch really added: `fresh` holds the
  * records that were newly inserted by this write (duplicates of stored spans excluded, so counts
  * stay exact after retries), and `trx` is the write's own transaction — whatever is written here
- * commits or rolls back with the rows: the hourly and daily rollups (rollups.ts).
+ * commits or rolls back with the rows: the hourly and daily rollups (rollups.ts) and, on SQLite,
+ * the FTS5 indexes of the rows whose id is above `maxIdBefore` (sqlite-indexes.ts).
  * The in-process better-sqlite3 path is synchronous and calls `afterInsertSync` instead.
  */
-async function afterInsert(trx: Knex.Transaction, dialect: Dialect, fresh: readonly AuditRecord[]): Promise<void> {
+async function afterInsert(trx: Knex.Transaction, dialect: Dialect, fresh: readonly AuditRecord[], maxIdBefore: number): Promise<void> {
+  if (fresh.length === 0) return;
+  if (dialect === 'sqlite') await indexNewRows(trx, maxIdBefore);
   await applyRollups(trx, dialect, fresh.map(factFromRecord));
 }
 
 /** The synchronous twin of `afterInsert`, inside the better-sqlite3 transaction on `db`. */
-function afterInsertSync(db: BetterSqlite3.Database, fresh: readonly AuditRecord[]): void {
+function afterInsertSync(db: BetterSqlite3.Database, fresh: readonly AuditRecord[], maxIdBefore: number): void {
+  if (fresh.length === 0) return;
+  indexNewRowsSync(db, maxIdBefore);
   prepareRollups(db)(fresh.map(factFromRecord));
 }
 
@@ -61,8 +67,14 @@ function preparedInsert(db: BetterSqlite3.Database): PreparedInsert {
     const run = statement.run.bind(statement);
     insert = db.transaction((records: readonly AuditRecord[], nowMs: number) => {
       const fresh: AuditRecord[] = [];
-      for (const record of records) if (withRowValues(record, nowMs, run).changes > 0) fresh.push(record);
-      afterInsertSync(db, fresh);
+      let firstId = 0;
+      for (const record of records) {
+        const result = withRowValues(record, nowMs, run);
+        if (result.changes === 0) continue;
+        if (fresh.length === 0) firstId = Number(result.lastInsertRowid);
+        fresh.push(record);
+      }
+      afterInsertSync(db, fresh, firstId - 1);
       return fresh.length;
     });
     insertsByConnection.set(db, insert);
@@ -100,11 +112,22 @@ async function insertPostgres(trx: Knex.Transaction, records: readonly AuditReco
   return records.filter((r) => added.delete(keyOf(r.timestampUs, r.spanId, r.traceId)));
 }
 
-async function insertSqliteKnex(trx: Knex.Transaction, records: readonly AuditRecord[], now: number): Promise<AuditRecord[]> {
+/**
+ * The rows a write added and the id of the first one: SQLite gives each new row one more than
+ * the largest id, so the batch's rows are exactly those from `firstId` on (0: none added).
+ */
+interface SqliteInserted {
+  fresh: AuditRecord[];
+  firstId: number;
+}
+
+async function insertSqliteKnex(trx: Knex.Transaction, records: readonly AuditRecord[], now: number): Promise<SqliteInserted> {
   const fresh: AuditRecord[] = [];
+  let firstId = 0;
   for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
     const chunk = records.slice(i, i + ROWS_PER_STATEMENT);
-    const added = (await trx('logs').insert(chunk.map((r) => toRow(r, now))).onConflict(UNIQUE_KEY).ignore().returning(['ts_us', 'span_id', 'trace_id'])) as Array<{ ts_us: number; span_id: string; trace_id: string }>;
+    const added = (await trx('logs').insert(chunk.map((r) => toRow(r, now))).onConflict(UNIQUE_KEY).ignore().returning(['id', 'ts_us', 'span_id', 'trace_id'])) as Array<{ id: number; ts_us: number; span_id: string; trace_id: string }>;
+    if (firstId === 0 && added.length > 0) firstId = Math.min(...added.map((r) => Number(r.id)));
     if (added.length === chunk.length) {
       fresh.push(...chunk);
       continue;
@@ -112,7 +135,7 @@ async function insertSqliteKnex(trx: Knex.Transaction, records: readonly AuditRe
     const keys = new Set(added.map((r) => keyOf(r.ts_us, r.span_id, r.trace_id)));
     for (const r of chunk) if (keys.delete(keyOf(r.timestampUs, r.spanId, r.traceId))) fresh.push(r);
   }
-  return fresh;
+  return { fresh, firstId };
 }
 
 /** SQLSTATE 23514 with this text: a row for which no partition exists (dropped meanwhile). */
@@ -127,8 +150,8 @@ export async function insertWithKnex(knex: Knex, dialect: Dialect, partitions: P
   const write = (): Promise<number> =>
     knex.transaction(async (trx) => {
       const now = Date.now();
-      const fresh = dialect === 'postgres' ? await insertPostgres(trx, records, now) : await insertSqliteKnex(trx, records, now);
-      await afterInsert(trx, dialect, fresh);
+      const { fresh, firstId } = dialect === 'postgres' ? { fresh: await insertPostgres(trx, records, now), firstId: 0 } : await insertSqliteKnex(trx, records, now);
+      await afterInsert(trx, dialect, fresh, firstId - 1);
       return fresh.length;
     });
   let inserted: number;

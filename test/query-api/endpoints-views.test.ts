@@ -4,6 +4,7 @@
  */
 import { expect } from 'chai';
 import { createHttpApp, generateApiKey, SCHEMAS } from '../../src/query-api';
+import { PERCENTILE_RELATIVE_ERROR } from '../../src/store/rollups';
 import { percentile } from '../../src/store/stats';
 import type { AuditRecord } from '../../src/record/types';
 import { expectedIds, logId, matches } from '../helpers/expected';
@@ -17,6 +18,9 @@ const ADMIN = 'admin-key-for-tests-0123456789';
 // Two windows of 6 h: [NOW-12h, NOW-6h) is "previous" for [NOW-6h, NOW).
 const FIXTURES: AuditRecord[] = generateRecords(600, 23, { endMs: NOW, spanMs: 12 * HOUR }).map((r, i) =>
   i % 5 === 0 ? { ...r, service: 'ledger-api' } : i % 7 === 0 ? { ...r, service: null } : r);
+
+/** The tolerance of a percentile read from the rollups' histograms (docs/storage.md#rollups). */
+const within = (exact: number): number => exact * PERCENTILE_RELATIVE_ERROR + 0.001;
 
 const check = (value: unknown, schema: keyof typeof SCHEMAS): void => {
   const errors = conforms(value, SCHEMAS[schema], SCHEMAS as Record<string, unknown>);
@@ -78,19 +82,32 @@ forEachStore('endpoints, service filter and views API', ({ store }) => {
         const key = `${row.method} ${row.endpoint}`;
         const e = now.get(key)!;
         expect(row, key).to.include({ count: e.count, errorRate: e.errorRate, lastSeen: e.lastSeen });
-        expect(row.p50).to.be.closeTo(e.p50!, 0.01);
-        expect(row.p95).to.be.closeTo(e.p95!, 0.01);
-        expect(row.p99).to.be.closeTo(e.p99!, 0.01);
+        // From the rollups' latency histograms: within their stated bound of the exact figure.
+        expect(row.p50).to.be.closeTo(e.p50!, within(e.p50!));
+        expect(row.p95).to.be.closeTo(e.p95!, within(e.p95!));
+        expect(row.p99).to.be.closeTo(e.p99!, within(e.p99!));
         const p = then.get(key);
         expect(row.previous.count).to.equal(p?.count ?? 0);
         if (p) {
           expect(row.previous.errorRate).to.equal(p.errorRate);
-          expect(row.previous.p95).to.be.closeTo(p.p95!, 0.01);
+          expect(row.previous.p95).to.be.closeTo(p.p95!, within(p.p95!));
         }
         expect(row.sparkline).to.have.length(24);
         expect(row.sparkline.reduce((a: number, b: number) => a + b, 0)).to.equal(e.count);
       }
       expect(body.window).to.deep.equal({ from: new Date(from).toISOString(), to: new Date(NOW).toISOString(), previousFrom: new Date(from - 6 * HOUR).toISOString() });
+    });
+
+    it('reads the rows themselves under text and latency filters: exact percentiles', async () => {
+      const body = await json(`/api/endpoints?from=${from}&to=${NOW}&minLatencyMs=20`);
+      const now = expected(FIXTURES.filter((r) => matches(r, { from, to: NOW, minLatencyMs: 20 })));
+      expect(body.data.map((r: any) => `${r.method} ${r.endpoint}`).sort()).to.deep.equal([...now.keys()].sort());
+      for (const row of body.data) {
+        const e = now.get(`${row.method} ${row.endpoint}`)!;
+        expect(row).to.include({ count: e.count, errorRate: e.errorRate, lastSeen: e.lastSeen });
+        expect(row.p95).to.be.closeTo(e.p95!, 0.001);
+        expect(row.sparkline.reduce((a: number, b: number) => a + b, 0)).to.equal(e.count);
+      }
     });
 
     it('takes the same filters as /api/logs and scopes a viewer key to its company', async () => {

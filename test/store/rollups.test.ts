@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { AuditRecord } from '../../src/record/types';
 import { MIGRATION_CONFIG } from '../../src/store/migrations';
 import {
-  aggregateFacts, binValue, factFromRow, FACT_COLUMNS, histogramPercentile, LATENCY_BINS, latencyBin, PERCENTILE_RELATIVE_ERROR, ROLLUP_TABLE,
+  aggregateFacts, binValue, HOUR_US, factFromRow, FACT_COLUMNS, histogramPercentile, LATENCY_BINS, latencyBin, PERCENTILE_RELATIVE_ERROR, ROLLUP_TABLE,
 } from '../../src/store/rollups';
 import { planWindow } from '../../src/store/rollup-reads';
 import { computeStats } from '../../src/store/stats';
@@ -191,25 +191,35 @@ forEachStore('rollups', ({ store }) => {
     }
   });
 
-  it('summarize endpoints with the previous window for the endpoint table', async () => {
+  it('summarize endpoints for the endpoint table: exact counts and slices, percentiles within the bound', async () => {
     const filter: LogFilter = { from: NOW - DAY - 17 * 60_000, to: NOW - 5 * 60_000, companyId: 'acme' };
-    const summaries = await store().endpointSummaries(filter);
     const span = filter.to! - filter.from!;
     const previous: LogFilter = { ...filter, from: filter.from! - span, to: filter.from };
-    const keys = new Set(stored.filter((r) => matches(r, filter)).map((r) => `${r.endpoint} ${r.method}`));
-    expect(summaries.map((s) => `${s.endpoint} ${s.method}`).sort()).to.deep.equal([...keys].sort());
-    for (const s of summaries) {
-      const mine = (f: LogFilter) => stored.filter((r) => matches(r, f) && r.endpoint === s.endpoint && r.method === s.method);
-      const rows = mine(filter);
-      expect(s.count).to.equal(rows.length);
-      expect(s.errorRate).to.equal(Math.round((rows.filter((r) => r.status >= 400).length / rows.length) * 1000) / 1000);
-      expect(s.lastSeen).to.equal(new Date(Math.max(...rows.map((r) => r.timestampUs)) / 1000).toISOString());
-      const latencies = rows.map((r) => r.latencyMs).sort((a, b) => a - b);
-      const rank = 0.95 * (latencies.length - 1);
-      const lo = Math.floor(rank);
-      const p95 = latencies[lo] + (latencies[Math.ceil(rank)] - latencies[lo]) * (rank - lo);
-      expect(s.p95 as number).to.be.closeTo(p95, p95 * PERCENTILE_RELATIVE_ERROR + 0.001);
-      expect(s.previous.count).to.equal(mine(previous).length);
+    for (const [f, slices] of [[filter, 24], [previous, 0], [{ ...filter, from: NOW - 50 * 60_000 }, 10], [{ companyId: 'acme' }, 0]] as Array<[LogFilter, number]>) {
+      const summaries = await store().endpointSummary(f, { sparkBuckets: slices });
+      const keys = new Set(stored.filter((r) => matches(r, f)).map((r) => `${r.endpoint} ${r.method}`));
+      expect(summaries.map((s) => `${s.endpoint} ${s.method}`).sort()).to.deep.equal([...keys].sort());
+      for (const s of summaries) {
+        const rows = stored.filter((r) => matches(r, f) && r.endpoint === s.endpoint && r.method === s.method);
+        expect(s.count).to.equal(rows.length);
+        expect(s.errorRate).to.equal(Math.round((rows.filter((r) => r.status >= 400).length / rows.length) * 1000) / 1000);
+        expect(s.lastSeen).to.equal(new Date(Math.floor(Math.max(...rows.map((r) => r.timestampUs)) / 1000)).toISOString());
+        const latencies = rows.map((r) => r.latencyMs).sort((a, b) => a - b);
+        const rank = 0.95 * (latencies.length - 1);
+        const lo = Math.floor(rank);
+        const p95 = latencies[lo] + (latencies[Math.ceil(rank)] - latencies[lo]) * (rank - lo);
+        expect(s.p95 as number).to.be.closeTo(p95, p95 * PERCENTILE_RELATIVE_ERROR + 0.001);
+        if (slices === 0 || f.from === undefined) {
+          expect(s.sparkline).to.equal(undefined);
+          continue;
+        }
+        // Slices narrower than an hour are counted from the rows themselves: exactly.
+        const sliceUs = Math.ceil(((f.to ?? Date.now()) - f.from) * 1000 / slices);
+        const expected = new Array<number>(slices).fill(0);
+        for (const r of rows) expected[Math.min(slices - 1, Math.floor((r.timestampUs - f.from * 1000) / sliceUs))] += 1;
+        if (sliceUs < HOUR_US) expect(s.sparkline).to.deep.equal(expected);
+        else expect(s.sparkline!.reduce((a, b) => a + b, 0)).to.equal(rows.length);
+      }
     }
   });
 

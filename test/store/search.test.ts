@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { AuditRecord } from '../../src/record/types';
 import { InvalidSearchError } from '../../src/store';
 import { MIGRATION_CONFIG } from '../../src/store/migrations';
+import { toRow } from '../../src/store/rows';
 import { parseSearch } from '../../src/store/search';
 import { expectedIds, logId } from '../helpers/expected';
 import { generateRecords } from '../helpers/fixtures';
@@ -58,6 +59,14 @@ forEachStore('search', ({ store, dialect }) => {
   async function ftsConsistent(): Promise<void> {
     if (dialect !== 'sqlite') return;
     await store().raw.raw(`INSERT INTO logs_search(logs_search, rank) VALUES ('integrity-check', 1)`);
+    // The contentless id table cannot be checked against its rows (nor scanned): its own
+    // structure is checked, then every row is looked up by its trace id token.
+    await store().raw.raw(`INSERT INTO logs_ids(logs_ids) VALUES ('integrity-check')`);
+    const rows = (await store().raw('logs').select('id', 'trace_id')) as Array<{ id: number; trace_id: string }>;
+    for (const r of rows) {
+      const found = (await store().raw.raw('SELECT rowid AS id FROM logs_ids WHERE logs_ids MATCH ?', [`"t${r.trace_id}"`])) as Array<{ id: number }>;
+      expect(found.map((f) => Number(f.id)), r.trace_id).to.include(Number(r.id));
+    }
   }
 
   describe('finds one request by each prefix', () => {
@@ -98,11 +107,51 @@ forEachStore('search', ({ store, dialect }) => {
     await ftsConsistent();
     expect(await store().purgeOlderThan(NOW - 30 * DAY)).to.equal(1);
     expect(await store().countLogs({ q: 'wombatsaurus' })).to.equal(0);
+    if (dialect === 'sqlite') {
+      // Retention took the purged row's id tokens out too.
+      expect(await store().raw.raw('SELECT rowid FROM logs_ids WHERE logs_ids MATCH ?', [`"t${fresh.traceId}"`])).to.deep.equal([]);
+    }
     await ftsConsistent();
     if (dialect === 'sqlite') {
       const [{ n }] = (await store().raw.raw(`SELECT count(*) AS n FROM logs_search WHERE request_payload LIKE '%wombatsaurus%'`)) as Array<{ n: number }>;
       expect(Number(n)).to.equal(0);
     }
+  });
+
+  it('indexes exactly the new rows of a batch that mixes replayed and new spans', async () => {
+    const a = needle(9300, { requestPayload: '{"memo":"quokkaquest"}' });
+    const b = needle(9301, { requestPayload: '{"memo":"quokkaquest"}' });
+    // Stored spans first, between and last: the batch's new rows are not its first ones.
+    await store().insertBatch([FIXTURES[0], a, FIXTURES[1], b, FIXTURES[2]]);
+    await ftsConsistent();
+    expect((await store().listLogs({ q: 'quokkaquest' }, { limit: 5 })).data.map((l) => l.id).sort()).to.deep.equal([logId(a), logId(b)].sort());
+    expect(await store().insertBatch([b, a])).to.deep.equal({ inserted: 0, duplicates: 2 });
+    await ftsConsistent();
+  });
+
+  it('migration 010 moves a database made before it to the write-friendly indexes, ids and all', async function () {
+    if (dialect !== 'sqlite') this.skip();
+    const schema = async (type: string): Promise<string[]> =>
+      ((await store().raw.raw(`SELECT name FROM sqlite_master WHERE type = ? AND name LIKE 'logs%' ORDER BY name`, [type])) as Array<{ name: string }>).map((t) => t.name);
+    const now = { triggers: ['logs_ids_delete', 'logs_ids_update', 'logs_search_delete', 'logs_search_update'] };
+    expect(await schema('trigger')).to.deep.equal(now.triggers);
+    await store().raw.migrate.down({ ...MIGRATION_CONFIG, name: '010_sqlite_write_indexes' });
+    expect(await schema('trigger')).to.deep.equal(['logs_search_delete', 'logs_search_insert', 'logs_search_update']);
+    expect(await schema('index')).to.include.members(['logs_trace_id', 'logs_request_id', 'logs_latency_ts']);
+    // Rows written the old way (by trigger), then migrated: found by every id, indexed once.
+    const before = needle(9400, { requestPayload: '{"memo":"numbatnest"}', requestHeaders: { 'x-request-id': 'Req-Ünïcode/42 x' } });
+    await store().raw('logs').insert(toRow(before, NOW));
+    await store().migrate();
+    expect(await schema('trigger')).to.deep.equal(now.triggers);
+    expect(await schema('index')).to.not.include.members(['logs_trace_id']);
+    expect(await schema('index')).to.not.include.members(['logs_request_id']);
+    expect(await schema('index')).to.not.include.members(['logs_latency_ts']);
+    await ftsConsistent();
+    for (const q of ['numbatnest', 'requestId:"Req-Ünïcode/42 x"', `traceId:${before.traceId}`]) {
+      expect((await store().listLogs({ q }, { limit: 5 })).data.map((l) => l.id), q).to.deep.equal([logId(before)]);
+    }
+    // A request id differing only in case is another id.
+    expect(await store().countLogs({ q: 'requestId:"req-Ünïcode/42 x"' })).to.equal(0);
   });
 
   it('migration 007 indexes the rows already stored, and its down removes the indexes', async () => {
@@ -127,8 +176,9 @@ forEachStore('search', ({ store, dialect }) => {
   it('uses the indexes made for it (no full scan)', async function () {
     const plans: Array<[string, RegExp]> = dialect === 'sqlite'
       ? [
-          [`traceId:${NEEDLE.traceId}`, /USING INDEX logs_trace_id/],
-          ['requestId:req-needle-42', /USING INDEX logs_request_id/],
+          // Ids are tokens of an FTS5 table (sqlite-indexes.ts), then rows by their key.
+          [`traceId:${NEEDLE.traceId}`, /SCAN logs_ids VIRTUAL TABLE INDEX/],
+          ['requestId:req-needle-42', /SCAN logs_ids VIRTUAL TABLE INDEX/],
           ['ip:198.51.100.23', /USING INDEX logs_client_ip_ts/],
           ['clientId:client-needle', /USING INDEX logs_client_id_ts/],
           ['zanzibar', /VIRTUAL TABLE INDEX/],
