@@ -1,6 +1,6 @@
 /** The filter bar: reads and writes FilterState; never keeps state of its own beyond the controls. */
 import { byId, h, replaceChildren } from './dom';
-import { fromDateTimeLocalUtc, statusText, toDateTimeLocalUtc } from './format';
+import { fromDateTimeLocal, statusText, toDateTimeLocal, zoneLabel, type TimeZoneMode } from './format';
 import { MultiSelect } from './multi-select';
 import { defaultFilters, isRangePreset, isRelativeRange, RANGE_PRESETS, STATUS_CLASSES, timeBounds, type FilterState } from './url-state';
 import type { Facets } from './types';
@@ -22,6 +22,8 @@ export class FilterBar {
   private readonly customBox = byId('custom-range');
   private readonly fromInput = byId<HTMLInputElement>('f-from');
   private readonly toInput = byId<HTMLInputElement>('f-to');
+  /** The zone the From/To inputs are read and shown in: the one chosen for every time on the page. */
+  private zone: TimeZoneMode = 'utc';
   private readonly endpoint: MultiSelect;
   private readonly token: MultiSelect;
   private readonly status: MultiSelect;
@@ -62,8 +64,8 @@ export class FilterBar {
           button.setAttribute('aria-expanded', String(open));
           if (open) {
             const { from, to } = timeBounds(this.current, Date.now());
-            this.fromInput.value = toDateTimeLocalUtc(from ?? Date.now() - RANGE_PRESETS['24h']);
-            this.toInput.value = toDateTimeLocalUtc(to ?? Date.now());
+            this.fromInput.value = toDateTimeLocal(from ?? Date.now() - RANGE_PRESETS['24h'], this.zone);
+            this.toInput.value = toDateTimeLocal(to ?? Date.now(), this.zone);
             this.fromInput.focus();
           }
           return;
@@ -119,6 +121,14 @@ export class FilterBar {
     this.q.select();
   }
 
+  setTimeZone(zone: TimeZoneMode): void {
+    this.zone = zone;
+    const label = zoneLabel(zone);
+    byId('f-from-label').textContent = `From (${label})`;
+    byId('f-to-label').textContent = `To (${label})`;
+    this.render(this.current);
+  }
+
   setFacets(facets: Facets): void {
     this.facets = facets;
     this.render(this.current);
@@ -140,8 +150,8 @@ export class FilterBar {
     }
     if (custom || relative) {
       this.customBox.hidden = false;
-      if (document.activeElement !== this.fromInput) this.fromInput.value = filters.from !== null ? toDateTimeLocalUtc(filters.from) : '';
-      if (document.activeElement !== this.toInput) this.toInput.value = filters.to !== null ? toDateTimeLocalUtc(filters.to) : '';
+      if (document.activeElement !== this.fromInput) this.fromInput.value = filters.from !== null ? toDateTimeLocal(filters.from, this.zone) : '';
+      if (document.activeElement !== this.toInput) this.toInput.value = filters.to !== null ? toDateTimeLocal(filters.to, this.zone) : '';
     } else if (!this.form.contains(document.activeElement) || !this.customBox.contains(document.activeElement)) {
       this.customBox.hidden = true;
     }
@@ -188,8 +198,8 @@ export class FilterBar {
   }
 
   private applyCustomRange(): void {
-    const from = fromDateTimeLocalUtc(this.fromInput.value);
-    const to = fromDateTimeLocalUtc(this.toInput.value);
+    const from = fromDateTimeLocal(this.fromInput.value, this.zone);
+    const to = fromDateTimeLocal(this.toInput.value, this.zone);
     this.fromInput.setCustomValidity('');
     this.toInput.setCustomValidity('');
     if (from === null && to === null) {

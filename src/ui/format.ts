@@ -103,18 +103,33 @@ export function formatTimeFull(value: string | number | Date, zone: TimeZoneMode
   return `${base} UTC${sign}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
 }
 
-/** Value for an `<input type="datetime-local">` holding UTC: `2026-11-23T04:35`. */
-export function toDateTimeLocalUtc(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+/** Value for an `<input type="datetime-local">`: the wall-clock time in `zone`, `2026-11-23T04:35`. */
+export function toDateTimeLocal(ms: number, zone: TimeZoneMode): string {
+  const p = parts(new Date(ms), zone);
+  return `${p.y}-${pad(p.mo + 1)}-${pad(p.d)}T${pad(p.h)}:${pad(p.mi)}`;
 }
 
-/** Reads a datetime-local value as UTC; null when empty or invalid. */
-export function fromDateTimeLocalUtc(value: string): number | null {
+/**
+ * Reads a datetime-local value as a wall-clock time in `zone`; null when empty or invalid. A
+ * time skipped by a daylight-saving change reads as the same clock time before the change
+ * (one hour later in UTC terms); a repeated one as its first occurrence.
+ */
+export function fromDateTimeLocal(value: string, zone: TimeZoneMode): number | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value.trim());
   if (!m) return null;
-  const ms = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], m[6] ? +m[6] : 0);
-  return Number.isNaN(ms) ? null : ms;
+  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], m[6] ? +m[6] : 0);
+  const check = new Date(wall);
+  if (Number.isNaN(wall) || check.getUTCMonth() !== +m[2] - 1 || check.getUTCDate() !== +m[3] || +m[4] > 23 || +m[5] > 59) return null;
+  if (zone === 'utc') return wall;
+  // The zone's offsets a day before and after (zones change offset at most once in between):
+  // an offset is right when the instant it gives has that offset.
+  const before = zoneOffsetMinutes(new Date(wall - 86_400_000), zone);
+  const after = zoneOffsetMinutes(new Date(wall + 86_400_000), zone);
+  const instants = [...new Set([before, after])]
+    .map((offset) => ({ offset, t: wall - offset * 60_000 }))
+    .filter(({ offset, t }) => zoneOffsetMinutes(new Date(t), zone) === offset)
+    .map(({ t }) => t);
+  return instants.length > 0 ? Math.min(...instants) : wall - before * 60_000;
 }
 
 /** IANA reason phrases of the status codes an API answers with. */

@@ -414,6 +414,7 @@ class App {
   private applyZone(): void {
     if (this.tzSelect.value !== this.zone) this.tzSelect.value = this.zone;
     this.table.setTimeZone(this.zone);
+    this.filters.setTimeZone(this.zone);
     this.detail.setTimeZone(this.zone);
     this.charts.setTimeZone(this.zone);
     this.endpoints.setTimeZone(this.zone);

@@ -359,6 +359,22 @@ describe('web UI in Chromium', function () {
     expect(await page.locator('#th-time').textContent()).to.equal('Time (America/New_York)');
     const cell = await page.locator(`tr.log-row[data-id="${logId(failedCharge)}"] .c-time`).textContent();
     expect(cell).to.contain(nyText).and.not.match(/[AP]M/i);
+    // The custom range is typed and shown in the same zone.
+    await page.goto(`${server.base}/`);
+    await page.click('[data-range="custom"]');
+    expect(await page.locator('#f-from-label').textContent()).to.equal('From (America/New_York)');
+    await page.fill('#f-from', '2026-11-20T09:00');
+    await page.fill('#f-to', '2026-11-20T10:30');
+    await page.click('#apply-range');
+    await page.waitForURL(/from=/);
+    const params = new URL(page.url()).searchParams;
+    expect([params.get('from'), params.get('to')]).to.deep.equal(['2026-11-20T14:00:00Z', '2026-11-20T15:30:00Z']);
+    await page.reload();
+    await page.locator('#f-from').waitFor();
+    expect([await page.inputValue('#f-from'), await page.inputValue('#f-to')]).to.deep.equal(['2026-11-20T09:00', '2026-11-20T10:30']);
+    await page.selectOption('#tz-select', 'utc');
+    await page.waitForFunction(() => (document.querySelector('#f-from') as HTMLInputElement).value === '2026-11-20T14:00');
+    expect(await page.locator('#f-to-label').textContent()).to.equal('To (UTC)');
   });
 
   describe('with API keys', () => {

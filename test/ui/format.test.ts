@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { prepare } from '../../src/ui/charts';
-import { buildCurl, formatTick, formatTimeFull, statusText } from '../../src/ui/format';
+import { buildCurl, formatTick, formatTimeFull, fromDateTimeLocal, statusText, toDateTimeLocal } from '../../src/ui/format';
 import type { Stats } from '../../src/ui/types';
 
 describe('UI formatters and chart data', () => {
@@ -17,6 +17,31 @@ describe('UI formatters and chart data', () => {
     expect(formatTimeFull(t, 'America/New_York')).to.equal('2026-12-02 17:05:09.007 UTC-05:00');
     expect(formatTick(t, 3_600_000, 'America/New_York')).to.equal('17:05');
     expect(formatTick(Date.parse('2026-12-03T00:00:00Z'), 3_600_000, 'utc')).to.equal('Dec 03');
+  });
+
+  it('reads and fills the custom range inputs as wall-clock times of the chosen zone', () => {
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    expect(iso(fromDateTimeLocal('2026-12-02T10:00', 'utc'))).to.equal('2026-12-02T10:00:00.000Z');
+    expect(iso(fromDateTimeLocal('2026-12-02T10:00', 'Asia/Kolkata'))).to.equal('2026-12-02T04:30:00.000Z');
+    expect(iso(fromDateTimeLocal('2026-07-01T10:00', 'America/New_York'))).to.equal('2026-07-01T14:00:00.000Z');
+    expect(iso(fromDateTimeLocal('2026-12-01T10:00', 'America/New_York'))).to.equal('2026-12-01T15:00:00.000Z');
+    // Daylight-saving changes in Paris (2026-03-29 02:00 → 03:00, 2026-10-25 03:00 → 02:00).
+    expect(iso(fromDateTimeLocal('2026-03-29T01:59', 'Europe/Paris'))).to.equal('2026-03-29T00:59:00.000Z');
+    expect(iso(fromDateTimeLocal('2026-03-29T02:30', 'Europe/Paris'))).to.equal('2026-03-29T01:30:00.000Z'); // skipped: 03:30 on the clock
+    expect(iso(fromDateTimeLocal('2026-03-29T03:00', 'Europe/Paris'))).to.equal('2026-03-29T01:00:00.000Z');
+    expect(iso(fromDateTimeLocal('2026-10-25T02:30', 'Europe/Paris'))).to.equal('2026-10-25T00:30:00.000Z'); // repeated: the first
+    expect(iso(fromDateTimeLocal('2026-10-25T03:30', 'Europe/Paris'))).to.equal('2026-10-25T02:30:00.000Z');
+    expect(fromDateTimeLocal('', 'utc')).to.equal(null);
+    expect(fromDateTimeLocal('2026-13-45T99:00', 'Europe/Paris')).to.equal(null);
+    for (const zone of ['utc', 'Asia/Kolkata', 'America/New_York', 'Europe/Paris', 'Australia/Lord_Howe']) {
+      for (const at of ['2026-03-29T00:59:00Z', '2026-10-25T00:30:00Z', '2026-10-25T01:30:00Z', '2026-12-02T22:05:00Z']) {
+        const ms = Date.parse(at);
+        const text = toDateTimeLocal(ms, zone);
+        // Round trip, but for the second of a repeated hour (its clock time reads as the first).
+        if (!(zone === 'Europe/Paris' && at === '2026-10-25T01:30:00Z')) expect(iso(fromDateTimeLocal(text, zone)), `${zone} ${at}`).to.equal(new Date(ms).toISOString());
+      }
+    }
+    expect(toDateTimeLocal(Date.parse('2026-12-02T22:05:09Z'), 'Asia/Kolkata')).to.equal('2026-12-03T03:35');
   });
 
   it('builds a cURL without trace headers and with $API_KEY where a credential was used', () => {
