@@ -13,6 +13,7 @@ type Bench = { run: () => Promise<string> };
 const BENCHES: Record<string, () => Bench> = {
   redaction: () => require('./redaction') as Bench,
   'store-insert': () => require('./store-insert') as Bench,
+  'write-indexes': () => require('./write-indexes') as Bench,
   overhead: () => require('./overhead') as Bench,
   ingest: () => require('./ingest') as Bench,
   query: () => require('./query') as Bench,
