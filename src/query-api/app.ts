@@ -4,6 +4,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Store } from '../store/types';
 import { authenticate } from './auth';
+import { downloadRedeemer, downloadsRouter } from './downloads';
 import { LINK_PREFIX, linkAuthenticator, linksRouter } from './links';
 import { errorHandler, sendError } from './errors';
 import { apiRouter, publicApiRouter } from './routes';
@@ -87,6 +88,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     res.json({ title: branding.title ?? null, logoUrl: branding.logoUrl ?? null, accentColor: branding.accentColor ?? null });
   });
   const links = linkAuthenticator({ store, secret: options.linkSecret });
+  app.use('/api', downloadRedeemer(links.getSecret));
   app.use(
     '/api',
     authenticate({
@@ -94,6 +96,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
       links: { prefix: LINK_PREFIX, check: links.check },
     }),
     linksRouter({ store, publicUrl: options.publicUrl, getSecret: links.getSecret }),
+    downloadsRouter(links.getSecret),
     apiRouter(routerOptions),
   );
 

@@ -75,6 +75,8 @@ export function authenticate(options: AuthOptions) {
   };
 
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    // Already authenticated by a signed download link (downloads.ts).
+    if (req.principal) return next();
     try {
       if (!keys || Date.now() - keys.at >= CACHE_MS) await refresh();
       const header = req.get('authorization');

@@ -26,33 +26,45 @@ export interface LinkClaims {
   exp: number;
 }
 
-function mac(secret: string, payload: string): Buffer {
-  return createHmac('sha256', secret).update(`auditspan view link\n${payload}`).digest();
+/**
+ * A signed token: `<prefix><base64url JSON>.<base64url HMAC-SHA256>`, the MAC keyed by the link
+ * secret over a label, so that tokens of one kind (view links, download links) are never taken
+ * for the other.
+ */
+export function signToken(secret: string, label: string, prefix: string, claims: object): string {
+  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+  return `${prefix}${payload}.${createHmac('sha256', secret).update(`${label}\n${payload}`).digest('base64url')}`;
 }
 
+/** The claims of a token whose signature holds (checked in constant time), or null. */
+export function openToken(secret: string, label: string, prefix: string, token: string): Record<string, unknown> | null {
+  if (!token.startsWith(prefix) || token.length > 8192) return null;
+  const [payload, signature, extra] = token.slice(prefix.length).split('.');
+  if (!payload || !signature || extra !== undefined || !/^[\w-]+$/.test(payload) || !/^[\w-]+$/.test(signature)) return null;
+  const expected = createHmac('sha256', secret).update(`${label}\n${payload}`).digest();
+  const given = Buffer.from(signature, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown;
+    return claims !== null && typeof claims === 'object' && !Array.isArray(claims) ? (claims as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+const VIEW_LINK_LABEL = 'auditspan view link';
+
 export function signViewLink(secret: string, claims: LinkClaims): string {
-  const payload = Buffer.from(JSON.stringify({ c: claims.companyId, e: claims.exp })).toString('base64url');
-  return `${LINK_PREFIX}${payload}.${mac(secret, payload).toString('base64url')}`;
+  return signToken(secret, VIEW_LINK_LABEL, LINK_PREFIX, { c: claims.companyId, e: claims.exp });
 }
 
 export type LinkCheck = { ok: true; claims: LinkClaims } | { ok: false; reason: 'invalid' | 'expired'; claims?: LinkClaims };
 
 /** Checks the signature (constant time) first, then the expiry. */
 export function verifyViewLink(secret: string, token: string, nowMs = Date.now()): LinkCheck {
-  if (!token.startsWith(LINK_PREFIX)) return { ok: false, reason: 'invalid' };
-  const [payload, signature, extra] = token.slice(LINK_PREFIX.length).split('.');
-  if (!payload || !signature || extra !== undefined || !/^[\w-]+$/.test(payload) || !/^[\w-]+$/.test(signature)) return { ok: false, reason: 'invalid' };
-  const expected = mac(secret, payload);
-  const given = Buffer.from(signature, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'invalid' };
-  let claims: LinkClaims;
-  try {
-    const raw = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { c?: unknown; e?: unknown };
-    if (typeof raw.c !== 'string' || typeof raw.e !== 'number') return { ok: false, reason: 'invalid' };
-    claims = { companyId: raw.c, exp: raw.e };
-  } catch {
-    return { ok: false, reason: 'invalid' };
-  }
+  const raw = openToken(secret, VIEW_LINK_LABEL, LINK_PREFIX, token);
+  if (!raw || typeof raw.c !== 'string' || typeof raw.e !== 'number') return { ok: false, reason: 'invalid' };
+  const claims: LinkClaims = { companyId: raw.c, exp: raw.e };
   if (claims.exp * 1000 <= nowMs) return { ok: false, reason: 'expired', claims };
   return { ok: true, claims };
 }

@@ -141,6 +141,14 @@ export const SCHEMAS = {
     type: 'object', required: ['url', 'expiresAt'],
     properties: { url: { type: 'string', description: '<public URL>/view#link=asl1.… — the token is in the fragment only' }, expiresAt: { type: 'string', format: 'date-time' } },
   },
+  DownloadRequest: {
+    type: 'object', required: ['path'],
+    properties: { path: { type: 'string', maxLength: 4000, description: 'The export to download: `/api/export?…` or (admin keys) `/api/views/export?…`, with its query; validated like the route itself.', examples: ['/api/export?format=csv&status=5xx'] } },
+  },
+  DownloadLink: {
+    type: 'object', required: ['url', 'expiresAt'],
+    properties: { url: { type: 'string', description: '/api/downloads/asd1.… — relative to the API\'s origin; follow it without a key, once, before expiresAt' }, expiresAt: { type: 'string', format: 'date-time', description: '60 seconds from now' } },
+  },
   Branding: { type: 'object', required: ['title', 'logoUrl', 'accentColor'], properties: { title: nullable('string'), logoUrl: nullable('string'), accentColor: nullable('string') } },
 } as const;
 
@@ -216,6 +224,25 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: 'Mint a signed, expiring view link for one company (admin key only). The link\'s token is a bearer credential scoped like a viewer key; an expired one is answered 401 with code link_expired.',
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ViewLinkRequest' } } } },
           responses: { 201: { description: 'The link', ...json('ViewLink') }, 403: { description: 'Not the admin key', ...json('Error') }, ...errors },
+        },
+      },
+      '/api/downloads': {
+        post: {
+          summary: 'A one-time link (60 s) to an export, for a browser: following it needs no key and streams the file to disk. It carries the key\'s name and scope; the export is audited under that key.',
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/DownloadRequest' } } } },
+          responses: { 201: { description: 'The link', ...json('DownloadLink') }, 403: { description: '`/api/views/export` with a viewer key', ...json('Error') }, ...errors },
+        },
+      },
+      '/api/downloads/{token}': {
+        get: {
+          security: [],
+          summary: 'Follow a download link: the export it names, as `GET /api/export` (or `/api/views/export`) would answer its key',
+          parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            200: { description: 'CSV or NDJSON, with Content-Disposition: attachment', content: { 'text/csv': {}, 'application/x-ndjson': {} } },
+            404: { description: 'Not a download link (bad signature)', ...json('Error') },
+            410: { description: 'Expired or already used (code download_expired)', ...json('Error') },
+          },
         },
       },
       '/api/branding': { get: { security: [], summary: 'Title, logo and accent colour of customer views (settings)', responses: { 200: { description: 'Branding', ...json('Branding') } } } },

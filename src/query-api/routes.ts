@@ -10,10 +10,10 @@ import { summarizeEndpoints } from './endpoints';
 const SPARKLINE_SLICES = 24;
 const VIEW_CSV_COLUMNS: ReadonlyArray<keyof ViewRecord> = ['viewedAt', 'kind', 'keyName', 'companyId', 'logId', 'filters', 'id'];
 
-/** The query string as the client sent it, for the audit of exports (capped). */
+/** The query string as the client sent it (directly or through a download link), for the audit of exports (capped). */
 function rawQuery(req: Request): string {
-  const i = req.originalUrl.indexOf('?');
-  return i < 0 ? '' : req.originalUrl.slice(i + 1, i + 1 + 2000);
+  const i = req.url.indexOf('?');
+  return i < 0 ? '' : req.url.slice(i + 1, i + 1 + 2000);
 }
 
 function requireAdmin(req: Request): void {

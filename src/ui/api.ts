@@ -94,24 +94,20 @@ export class ApiClient {
   }
 
   /**
-   * Downloads an export (`/api/export?…` or `/api/views/export?…`) with the key in the
-   * Authorization header, which a plain link cannot carry: the response is read as a blob and
-   * saved through a temporary object URL, under the file name the server suggests.
+   * Starts the download of an export (`/api/export?…` or `/api/views/export?…`). A plain link
+   * cannot carry the key, so the key buys a one-time link first (`POST /api/downloads`, valid
+   * 60 s), and the browser follows it: the file streams to disk as it arrives, under the name
+   * the server gives it, however many rows it holds. A bad filter is an ApiError here.
    */
-  async download(path: string, signal?: AbortSignal): Promise<{ name: string; bytes: number }> {
-    const res = await this.request(path, signal, '*/*');
-    const disposition = res.headers.get('content-disposition') ?? '';
-    const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? 'auditspan-export';
-    const blob = await res.blob();
-    const url = URL.createObjectURL(blob);
+  async download(path: string, signal?: AbortSignal): Promise<void> {
+    const res = await this.request('/api/downloads', signal, 'application/json', { method: 'POST', body: JSON.stringify({ path }) });
+    const { url } = (await res.json()) as { url: string };
     const a = document.createElement('a');
-    a.href = url;
-    a.download = name;
+    a.href = `${this.baseUrl}${url}`;
+    a.download = '';
     document.body.appendChild(a);
     a.click();
     a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
-    return { name, bytes: blob.size };
   }
 
   whoami(signal?: AbortSignal): Promise<WhoAmI> {
@@ -128,14 +124,15 @@ export class ApiClient {
   }
 
   /** A successful response for `path`, after asking for a key on 401; throws ApiError otherwise. */
-  private async request(path: string, signal: AbortSignal | undefined, accept: string): Promise<Response> {
+  private async request(path: string, signal: AbortSignal | undefined, accept: string, post?: { method: 'POST'; body: string }): Promise<Response> {
     for (;;) {
       const key = this.key();
       const headers: Record<string, string> = { accept };
       if (key) headers.authorization = `Bearer ${key}`;
+      if (post) headers['content-type'] = 'application/json';
       let res: Response;
       try {
-        res = await this.fetchImpl(`${this.baseUrl}${path}`, { headers, signal, credentials: 'omit' });
+        res = await this.fetchImpl(`${this.baseUrl}${path}`, { ...post, headers, signal, credentials: 'omit' });
       } catch (err) {
         if (isAbort(err)) throw err;
         throw new ApiError(0, 'unreachable', UNREACHABLE_MESSAGE);

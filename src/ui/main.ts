@@ -557,8 +557,8 @@ class App {
     };
     say('Preparing the export…');
     try {
-      const { name, bytes } = await this.api.download(path);
-      say(`Downloaded ${name} (${formatCount(Math.ceil(bytes / 1024))} KiB)`);
+      await this.api.download(path);
+      say('Export started: your browser saves the file as it arrives.');
     } catch (err) {
       say(`Export failed: ${errorText(err)}`);
     }
