@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Config } from '../config';
-import { adminKeyWeakness, createHttpApp, hasActiveKeys } from '../query-api';
+import { createHttpApp, hasActiveKeys, secretWeakness } from '../query-api';
 import { RequestBudget, startOtlpGrpcReceiver, startOtlpHttpReceiver } from '../receiver';
 import { openStore } from '../store';
 import type { Store } from '../store/types';
@@ -33,6 +33,21 @@ function wrapListenError(what: string, setting: string, port: number, host: stri
   };
 }
 
+const SECRETS = [
+  ['adminKey', 'admin key', 'AUDITSPAN_ADMIN_KEY', '; or create an admin key with `auditspan keys create --name admin --admin`'],
+  ['ingestToken', 'ingest token', 'AUDITSPAN_INGEST_TOKEN', ''],
+  ['linkSecret', 'link secret', 'AUDITSPAN_LINK_SECRET', '; or leave it unset to have one generated and kept in the database'],
+] as const;
+
+/** Refuses a configured admin key, ingest token or link secret that could be guessed (never echoing it). */
+export function refuseWeakSecrets(config: Partial<Pick<Config, 'adminKey' | 'ingestToken' | 'linkSecret'>>): void {
+  for (const [key, noun, env, alternative] of SECRETS) {
+    const value = config[key];
+    const weakness = value === undefined ? null : secretWeakness(value);
+    if (weakness) throw new CliError(`refusing a weak ${noun} (${env}): ${weakness}${alternative}`);
+  }
+}
+
 /**
  * `auditspan serve`: the UI + query API, the OTLP/HTTP and OTLP/gRPC receivers
  * and automatic retention, on one store. Resolves once everything listens.
@@ -48,13 +63,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   };
 
   try {
-    // A guessable admin key would undo everything else: keys must hold ≥ 128 random bits.
-    const weakness = config.adminKey === undefined ? null : adminKeyWeakness(config.adminKey);
-    if (weakness) {
-      throw new CliError(
-        `refusing a weak admin key (AUDITSPAN_ADMIN_KEY): ${weakness}; or create an admin key with \`auditspan keys create --name admin --admin\``,
-      );
-    }
+    // A guessable secret would undo everything else: each must hold ≥ 128 random bits.
+    refuseWeakSecrets(config);
     // Without any key the API is open, so it must not be reachable from elsewhere.
     if (!isLoopback(config.host) && !(await hasActiveKeys(store, config.adminKey))) {
       throw new CliError(

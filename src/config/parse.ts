@@ -16,6 +16,7 @@ export interface Config {
   otlpPort: number;
   otlpGrpcPort: number;
   ingestToken?: string;
+  ingestTokenFile?: string;
   adminKey?: string;
   retentionDays?: number;
   maxBodyBytes: number;
@@ -111,12 +112,21 @@ export function loadConfig(
   if (out.brandAccentColor !== undefined && !/^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(out.brandAccentColor as string)) {
     throw new ConfigError(`AUDITSPAN_BRAND_ACCENT_COLOR: "${out.brandAccentColor}" is not a colour like #0a7 or #00aa77`);
   }
-  if (out.adminKeyFile !== undefined) {
-    if (out.adminKey !== undefined) throw new ConfigError('AUDITSPAN_ADMIN_KEY_FILE (--admin-key-file) and AUDITSPAN_ADMIN_KEY (--admin-key) exclude each other');
-    out.adminKey = readSecretFile('--admin-key-file', out.adminKeyFile as string);
+  for (const [fileKey, key] of SECRET_FILES) {
+    if (out[fileKey] === undefined) continue;
+    const file = SETTINGS[fileKey];
+    const secret = SETTINGS[key];
+    if (out[key] !== undefined) throw new ConfigError(`${file.env} (--${file.flag}) and ${secret.env} (--${secret.flag}) exclude each other`);
+    out[key] = readSecretFile(`--${file.flag}`, out[fileKey] as string);
   }
   return out as unknown as Config;
 }
+
+/** Settings that name a file holding a secret, and the secret each one sets. */
+const SECRET_FILES = [
+  ['adminKeyFile', 'adminKey'],
+  ['ingestTokenFile', 'ingestToken'],
+] as const;
 
 /** A secret kept in a file (a Docker or Kubernetes secret): its content without the trailing newline. */
 function readSecretFile(label: string, path: string): string {

@@ -47,7 +47,12 @@ export const SETTINGS = {
   },
   ingestToken: {
     env: 'AUDITSPAN_INGEST_TOKEN', flag: 'ingest-token', kind: 'secret',
-    description: 'When set, OTLP requests must carry Authorization: Bearer <token>.',
+    description: 'When set, OTLP requests must carry Authorization: Bearer <token>. At least 32 random characters (a weak token is refused).',
+    usedBy: ['serve'],
+  },
+  ingestTokenFile: {
+    env: 'AUDITSPAN_INGEST_TOKEN_FILE', flag: 'ingest-token-file', kind: 'string',
+    description: 'File holding the ingest token (trailing newline ignored): keeps it out of `ps` and shell history. Excludes AUDITSPAN_INGEST_TOKEN.',
     usedBy: ['serve'],
   },
   adminKey: {
@@ -152,7 +157,7 @@ export const SETTINGS = {
   },
   linkSecret: {
     env: 'AUDITSPAN_LINK_SECRET', kind: 'secret',
-    description: 'HMAC secret that signs customer view links. Unset: one is generated once and kept in the database. Changing it revokes every link.',
+    description: 'HMAC secret that signs customer view links and the UI\'s export download links, at least 32 random characters (a weak one is refused). Unset: one is generated once and kept in the database. Changing it revokes every link.',
     usedBy: ['serve', 'cli'],
   },
   publicUrl: {

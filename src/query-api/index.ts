@@ -1,5 +1,5 @@
 export { createHttpApp, type HttpAppOptions } from './app';
-export { adminKeyWeakness, generateApiKey, hashApiKey, hasActiveKeys } from './keys';
+export { secretWeakness, generateApiKey, hashApiKey, hasActiveKeys } from './keys';
 export { openApiDocument, SCHEMAS } from './openapi';
 export { parseQuery, toFilter, FILTER_PARAMS } from './params';
 export { csvHeader, csvRow, ndjsonRow, toSummary, toDetail, type LogSummary, type LogDetail } from './serialize';

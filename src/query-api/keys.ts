@@ -27,19 +27,21 @@ export function secretsEqual(a: string, b: string): boolean {
 }
 
 /**
- * Why a configured admin key is too weak to stand against guessing, or null when it may be
- * used. The rule is simple and documented: at least 32 characters (32 hex characters are
- * 128 bits), at least 10 distinct ones, and no 8-character run repeated. It catches short,
- * repetitive and patterned keys; it cannot tell a memorable phrase from a random string,
- * which is why the docs say to generate the key (`openssl rand -base64 32`).
+ * Why a configured secret (admin key, ingest token, link secret) is too weak to stand against
+ * guessing, or null when it may be used. The rule is simple and documented: at least 32
+ * characters (32 hex characters are 128 bits), at least 10 distinct ones, and no 8-character
+ * run repeated. It catches short, repetitive and patterned secrets; it cannot tell a memorable
+ * phrase from a random string, which is why the docs say to generate one
+ * (`openssl rand -base64 32`).
  */
-export function adminKeyWeakness(key: string): string | null {
-  if (key.length < 32) return `it has ${key.length} characters; use at least 32 random ones (e.g. openssl rand -base64 32)`;
-  if (new Set(key).size < 10) return 'it uses fewer than 10 distinct characters; generate a random one (e.g. openssl rand -base64 32)';
+export function secretWeakness(secret: string): string | null {
+  const advice = 'generate a random one (e.g. openssl rand -base64 32)';
+  if (secret.length < 32) return `it has ${secret.length} characters; use at least 32 random ones (e.g. openssl rand -base64 32)`;
+  if (new Set(secret).size < 10) return `it uses fewer than 10 distinct characters; ${advice}`;
   const seen = new Set<string>();
-  for (let i = 0; i + 8 <= key.length; i++) {
-    const run = key.slice(i, i + 8);
-    if (seen.has(run)) return 'it repeats a run of 8 characters; generate a random one (e.g. openssl rand -base64 32)';
+  for (let i = 0; i + 8 <= secret.length; i++) {
+    const run = secret.slice(i, i + 8);
+    if (seen.has(run)) return `it repeats a run of 8 characters; ${advice}`;
     seen.add(run);
   }
   return null;

@@ -121,7 +121,7 @@ describe('auditspan CLI', function () {
     });
 
     it('refuses a non-loopback host without an ingest token, even with an admin key', async () => {
-      // The key from the environment: on the command line it would add a warning line (admin-key.test.ts).
+      // The key from the environment: on the command line it would add a warning line (secrets.test.ts).
       const r = await runCli(['serve', ...ZERO_PORTS, '--host', '0.0.0.0', '--db', join(tempDir(), 'c.db')], { AUDITSPAN_ADMIN_KEY: 'a-long-enough-admin-key-0123456789' });
       expectOneLineError(r, /refusing to accept OTLP on 0\.0\.0\.0 without an ingest token: set AUDITSPAN_INGEST_TOKEN/);
     });

@@ -4,6 +4,7 @@ import { createViewLink, LINK_SECRET_NAME, linkSecret, MAX_LINK_TTL_SECONDS, MIN
 import { parseDuration } from '../duration';
 import { CliError } from '../errors';
 import { envOption, settingOption, settingOverrides } from '../options';
+import { refuseWeakSecrets } from '../serve';
 import { withStore } from './maintenance';
 
 export function registerLinksCommand(program: Command): void {
@@ -26,6 +27,7 @@ export function registerLinksCommand(program: Command): void {
         throw new CliError('--ttl: a link lasts from 1 minute to 366 days', 2);
       }
       const config = loadConfig(process.env, settingOverrides(opts, ['db', 'publicUrl']));
+      refuseWeakSecrets({ linkSecret: config.linkSecret });
       await withStore(opts, async (store) => {
         const link = createViewLink(await linkSecret(store, config.linkSecret), config.publicUrl ?? 'http://127.0.0.1:8080', opts.company as string, ttlSeconds);
         if (opts.json) process.stdout.write(`${JSON.stringify(link)}\n`);

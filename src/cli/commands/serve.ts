@@ -5,7 +5,7 @@ import { settingOption, settingOverrides } from '../options';
 
 export const SERVE_SETTINGS: SettingName[] = [
   'db', 'host', 'port', 'otlpPort', 'otlpGrpcPort', 'ingestToken', 'adminKey', 'retentionDays',
-  'maxBodyBytes', 'traceUrlTemplate', 'adminKeyFile', 'publicUrl',
+  'maxBodyBytes', 'traceUrlTemplate', 'adminKeyFile', 'ingestTokenFile', 'publicUrl',
   'sqliteSynchronous', 'otlpMaxInflightBytes',
 ];
 
@@ -16,7 +16,7 @@ export function warnAboutSecretFlags(opts: Record<string, unknown>, names: Setti
     if (spec.kind !== 'secret' || typeof opts[name] !== 'string' || !('flag' in spec)) continue;
     process.stderr.write(
       `auditspan: warning: --${spec.flag} on the command line is visible to other local users (ps); ` +
-        `prefer ${spec.env}${name === 'adminKey' ? ' or --admin-key-file' : ''}\n`,
+        `prefer ${spec.env} or --${spec.flag}-file\n`,
     );
   }
 }
