@@ -30,19 +30,22 @@ function rssKb(pid: number): { rss: number; peak: number } {
   return { rss: field('VmRSS'), peak: field('VmHWM') };
 }
 
-async function startServe(budget: number): Promise<{ child: ChildProcess; port: number; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'auditspan-bench-mem-'));
-  const child = spawn(process.execPath, [join(__dirname, '..', 'dist', 'cli', 'main.js'), 'serve', '--db', join(dir, 'a.db'), '--port', '0', '--otlp-port', '0', '--otlp-grpc-port', '0', '--otlp-max-inflight-bytes', String(budget)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
+/** `auditspan serve` from dist/ in a process of its own, on free ports. */
+export async function startServe(extraArgs: string[] = []): Promise<{ child: ChildProcess; port: number; uiPort: number; grpcPort: number; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'auditspan-bench-serve-'));
+  const child = spawn(process.execPath, [join(__dirname, '..', 'dist', 'cli', 'main.js'), 'serve', '--db', join(dir, 'a.db'), '--port', '0', '--otlp-port', '0', '--otlp-grpc-port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const ports = await new Promise<{ port: number; uiPort: number; grpcPort: number }>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /"otlpHttp":"http:\/\/[^:]+:(\d+)\//.exec(out);
-      if (m) resolve(Number(m[1]));
+      const otlp = /"otlpHttp":"http:\/\/[^:]+:(\d+)\//.exec(out);
+      const ui = /"ui":"http:\/\/[^:]+:(\d+)\//.exec(out);
+      const grpc = /"otlpGrpc":"[^"]*:(\d+)"/.exec(out);
+      if (otlp && ui && grpc) resolve({ port: Number(otlp[1]), uiPort: Number(ui[1]), grpcPort: Number(grpc[1]) });
     });
     child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
   });
-  return { child, port, dir };
+  return { child, ...ports, dir };
 }
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -100,7 +103,7 @@ async function overload(port: number, pid: number): Promise<{ peak: number; ok: 
 export async function run(): Promise<string> {
   const rows: Array<Array<string | number>> = [];
   for (const [label, budget] of [['no budget (before)', 1024 ** 4], ['default budget, 64 MiB (after)', 64 * 1024 * 1024]] as const) {
-    const { child, port, dir } = await startServe(budget);
+    const { child, port, dir } = await startServe(['--otlp-max-inflight-bytes', String(budget)]);
     try {
       await settle(1000);
       const idle = rssKb(child.pid!).rss;

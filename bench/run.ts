@@ -22,6 +22,7 @@ const BENCHES: Record<string, () => Bench> = {
   memory: () => require('./memory') as Bench,
   'sqlite-durability': () => require('./sqlite-durability') as Bench,
   'receiver-memory': () => require('./receiver-memory') as Bench,
+  'event-loop': () => require('./event-loop') as Bench,
   partitions: () => require('./partitions') as Bench,
 };
 

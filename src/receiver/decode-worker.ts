@@ -13,7 +13,7 @@ export interface DecodeJob {
   limits?: DecodeLimits;
 }
 
-export const SPANS_PER_MESSAGE = 256;
+export const SPANS_PER_MESSAGE = 64;
 
 const port = parentPort;
 if (!port) throw new Error('auditspan: decode-worker runs only as a worker thread');
