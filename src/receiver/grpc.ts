@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { answerFor, answerForError, type Answer } from './answer';
-import { RequestBudget } from './budget';
+import { RequestBudget, type Reservation } from './budget';
 import { DecodeThread } from './decode-thread';
 import { decodeBody, DEFAULT_MAX_BODY_BYTES, type OtlpReceiverOptions, type RunningReceiver } from './http';
 import { defaultReceiverLog, IngestPipeline } from './ingest';
@@ -21,6 +21,53 @@ const SERVICE: grpc.ServiceDefinition = {
   },
 };
 
+/** What a gRPC call reserves of the request budget when its headers arrive, before its message (of unknown size) is read. */
+export const GRPC_ADMISSION_BYTES = 1024 * 1024;
+
+/**
+ * Admits a call on its headers, before grpc-js reads its message: a missing or wrong ingest
+ * token is UNAUTHENTICATED, a full request budget UNAVAILABLE, neither having read a byte of
+ * the message. An admitted call holds GRPC_ADMISSION_BYTES (the message size is not known
+ * until it is read), grows its share to the message's size once read (UNAVAILABLE if the
+ * budget cannot hold that), and gives it back when its status is sent or it is cancelled.
+ */
+function admission(token: string | undefined, budget: RequestBudget, maxBytes: number): grpc.ServerInterceptor {
+  return (_method, call) => {
+    let share: Reservation | null = null;
+    const release = (): void => {
+      share?.release();
+      share = null;
+    };
+    return new grpc.ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, proceed) => {
+            if (token && !bearerMatches(metadata.get('authorization'), token)) {
+              return call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: 'missing or wrong ingest token: send authorization: Bearer <AUDITSPAN_INGEST_TOKEN>' });
+            }
+            share = budget.reserve(Math.min(GRPC_ADMISSION_BYTES, maxBytes));
+            if (!share) return call.sendStatus({ code: grpc.status.UNAVAILABLE, details: busy(budget) });
+            proceed(metadata);
+          },
+          onReceiveMessage: (message: Buffer, proceed) => {
+            if (share && !share.grow(message.length)) {
+              release();
+              return call.sendStatus({ code: grpc.status.UNAVAILABLE, details: busy(budget) });
+            }
+            proceed(message);
+          },
+          onCancel: release,
+        }),
+      sendStatus: (status, proceed) => {
+        release();
+        proceed(status);
+      },
+    });
+  };
+}
+
+const busy = (budget: RequestBudget): string => `too many request bytes in flight (limit ${budget.maxBytes}); retry later`;
+
 /** OTLP/gRPC `TraceService/Export` (gzip supported by grpc-js); acknowledged after commit. */
 export async function startOtlpGrpcReceiver(options: OtlpReceiverOptions): Promise<RunningReceiver & { pipeline: IngestPipeline }> {
   const pipeline = new IngestPipeline(options);
@@ -30,17 +77,12 @@ export async function startOtlpGrpcReceiver(options: OtlpReceiverOptions): Promi
   const server = new grpc.Server({
     'grpc.max_receive_message_length': maxBytes,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
+    interceptors: [admission(options.ingestToken, budget, maxBytes)],
   });
   server.addService(SERVICE, {
     Export: (call: grpc.ServerUnaryCall<Buffer, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       void (async () => {
-        if (options.ingestToken && !bearerMatches(call.metadata.get('authorization'), options.ingestToken)) {
-          return callback({ code: grpc.status.UNAUTHENTICATED, details: 'missing or wrong ingest token: send authorization: Bearer <AUDITSPAN_INGEST_TOKEN>' });
-        }
-        // grpc-js has read the message already (at most max_receive_message_length): the budget
-        // bounds how many are decoded and held at once.
-        const share = budget.reserve(call.request.length);
-        if (!share) return callback({ code: grpc.status.UNAVAILABLE, details: `too many request bytes in flight (limit ${budget.maxBytes}); retry later` });
+        // The token and the request budget were checked by `admission` before the message was read.
         let answer: Answer;
         try {
           const batch = await decodeBody(call.request, false, options.limits, thread);
@@ -48,8 +90,6 @@ export async function startOtlpGrpcReceiver(options: OtlpReceiverOptions): Promi
           answer = answerFor(batch, await pipeline.ingest(batch.spans));
         } catch (err) {
           answer = answerForError(err, options.log ?? defaultReceiverLog);
-        } finally {
-          share.release();
         }
         if (answer.kind === 'ok') {
           return callback(null, answer.rejected > 0 ? { partialSuccess: { rejectedSpans: answer.rejected, errorMessage: answer.message } } : {});

@@ -2,12 +2,14 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startOtlpHttpReceiver } from '../../src/receiver';
+import { RequestBudget, startOtlpGrpcReceiver, startOtlpHttpReceiver } from '../../src/receiver';
+import { TRACE_SERVICE_EXPORT_PATH } from '../../src/receiver/otlp-schema';
 import { createTestStore, forEachStore } from '../helpers/stores';
-import { hex, logIdOf, request, span } from './otlp-payloads';
+import { grpcExport, hex, logIdOf, request, span, toProtobuf } from './otlp-payloads';
 
 const json = { 'content-type': 'application/json' };
 
@@ -37,6 +39,65 @@ describe('OTLP receiver: memory bounded whatever senders do', function () {
       expect((await t.store.getLog(logIdOf(1))).spanId).to.equal(hex(2, 16));
     } finally {
       stalled.destroy();
+      await rx.close();
+      await t.cleanup();
+    }
+  });
+
+  it('answers a gRPC call on its headers, before reading its message, when the token is wrong or the budget is full', async () => {
+    const t = await createTestStore('sqlite');
+    const budget = new RequestBudget(4 * 1024 * 1024);
+    const rx = await startOtlpGrpcReceiver({ store: t.store, port: 0, ingestToken: 'tok-0123456789', budget, log: () => undefined });
+    const session = http2.connect(`http://127.0.0.1:${rx.port}`);
+    /** A call whose message declares 8 MiB and then stalls after 1,000 bytes: only an answer given before reading can come. */
+    const stalledCall = (authorization: string) =>
+      new Promise<string>((resolve, reject) => {
+        const stream = session.request({ ':method': 'POST', ':path': TRACE_SERVICE_EXPORT_PATH, 'content-type': 'application/grpc', te: 'trailers', authorization });
+        const prefix = Buffer.alloc(5);
+        prefix.writeUInt32BE(8 * 1024 * 1024, 1);
+        stream.write(Buffer.concat([prefix, Buffer.alloc(1000)]));
+        const statusOf = (headers: http2.IncomingHttpHeaders) => {
+          if (headers['grpc-status'] !== undefined) resolve(`${headers['grpc-status']} ${decodeURIComponent(String(headers['grpc-message'] ?? ''))}`);
+        };
+        stream.on('response', statusOf);
+        stream.on('trailers', statusOf);
+        stream.on('error', reject);
+        const timer = setTimeout(() => reject(new Error('no answer before the message was read')), 5000);
+        stream.on('close', () => clearTimeout(timer));
+      });
+    try {
+      expect(await stalledCall('Bearer wrong')).to.match(/^16 missing or wrong ingest token/);
+      // The HTTP receiver's uploads hold the whole budget: the next gRPC call is turned away at once.
+      const held = budget.reserve(budget.maxBytes)!;
+      expect(await stalledCall('Bearer tok-0123456789')).to.equal(`14 too many request bytes in flight (limit ${budget.maxBytes}); retry later`);
+      held.release();
+      // With room again, a call is admitted, stored, and gives its share back.
+      const ok = await new Promise<number>((resolve) => {
+        const stream = session.request({ ':method': 'POST', ':path': TRACE_SERVICE_EXPORT_PATH, 'content-type': 'application/grpc', te: 'trailers', authorization: 'Bearer tok-0123456789' });
+        const message = toProtobuf(request([span(7)]));
+        const prefix = Buffer.alloc(5);
+        prefix.writeUInt32BE(message.length, 1);
+        stream.end(Buffer.concat([prefix, message]));
+        stream.on('trailers', (h) => resolve(Number(h['grpc-status'])));
+        stream.resume();
+      });
+      expect(ok).to.equal(0);
+      expect((await t.store.getLog(logIdOf(7))).spanId).to.equal(hex(8, 16));
+      expect(budget.bytesInFlight).to.equal(0);
+      // A message larger than the budget can hold once read is refused, and its share returned.
+      const tight = new RequestBudget(1.5 * 1024 * 1024);
+      const rx2 = await startOtlpGrpcReceiver({ store: t.store, port: 0, budget: tight, log: () => undefined });
+      try {
+        const big = toProtobuf(request(Array.from({ length: 12_000 }, (_, i) => span(100 + i))));
+        expect(big.length).to.be.greaterThan(tight.maxBytes);
+        const answer = await grpcExport(rx2.port, big);
+        expect(answer.code).to.equal(14);
+        expect(tight.bytesInFlight).to.equal(0);
+      } finally {
+        await rx2.close();
+      }
+    } finally {
+      session.destroy();
       await rx.close();
       await t.cleanup();
     }
