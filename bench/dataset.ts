@@ -18,6 +18,7 @@ import Database from 'better-sqlite3';
 import { Client } from 'pg';
 import { openStore, type SqlStore } from '../src/store';
 import { toRow, withRowValues } from '../src/store/rows';
+import { DAY_US, ensurePartitions, isPartitioned } from '../src/store/partitions';
 import { rebuildSqliteIndexes } from '../src/store/sqlite-indexes';
 import { generateRecords } from '../test/helpers/fixtures';
 import { fmt, PG_URL } from './lib';
@@ -137,6 +138,12 @@ export async function openDataset(dialect: 'sqlite' | 'postgres', rows: number):
   if (have === rows) return { store, madeSeconds: 0 };
   const started = Date.now();
   await store.raw('logs').del();
+  if (dialect === 'postgres' && (await isPartitioned(store.raw))) {
+    // The rows bypass the store's write path, which would create their daily partitions.
+    const days: number[] = [];
+    for (let ms = DATASET_END_MS - 31 * DAY; ms <= DATASET_END_MS; ms += DAY) days.push(ms * 1000);
+    await ensurePartitions(store.raw, days, DAY_US);
+  }
   await store.close();
   if (dialect === 'sqlite') await fillSqlite(url, rows);
   else await fillPostgres(url, rows);

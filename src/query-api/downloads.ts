@@ -61,7 +61,12 @@ function exportPath(body: unknown): string {
     throw new ApiError(400, 'invalid_parameter', 'path must be /api/export?… or /api/views/export?…', 'path');
   }
   // A bad filter is reported now, as JSON the UI can show, not as a failed download.
-  parseQuery(schema, Object.fromEntries(url.searchParams));
+  const query: Record<string, string | string[]> = {};
+  for (const [key, value] of url.searchParams) {
+    const prev = query[key];
+    query[key] = prev === undefined ? value : [...(Array.isArray(prev) ? prev : [prev]), value];
+  }
+  parseQuery(schema, query);
   return `${route}${url.search}`;
 }
 

@@ -82,6 +82,11 @@ forEachStore('download links (POST /api/downloads, GET /api/downloads/<token>)',
     const bad = await mint('/api/export?format=csv&status=abc');
     expect(bad.status).to.equal(400);
     expect(((await bad.json()) as { error: { param: string } }).error.param).to.equal('status');
+    // Repeated filters are checked as the export route reads them: each value.
+    expect((await mint('/api/export?format=csv&status=5xx&status=abc')).status).to.equal(400);
+    const several = await fetch(await urlOf(await mint('/api/export?format=ndjson&endpoint=%2Fv1%2Fcharges&endpoint=%2Fv1%2Frefunds')));
+    const endpoints = new Set((await several.text()).trim().split('\n').map((l) => (JSON.parse(l) as { endpoint: string }).endpoint));
+    expect([...endpoints].sort()).to.deep.equal(['/v1/charges', '/v1/refunds'].filter((e) => FIXTURES.some((r) => r.endpoint === e)).sort());
     const unknown = await mint('/api/export?format=csv&colour=red');
     expect(((await unknown.json()) as { error: { code: string } }).error.code).to.equal('unknown_parameter');
     expect((await mint('/api/export?format=csv', null)).status).to.equal(401);
