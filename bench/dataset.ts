@@ -12,7 +12,7 @@
  * Run alone to make the files ahead of a benchmark:
  *   node --import tsx bench/dataset.ts 10000000 sqlite|postgres
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
@@ -83,15 +83,47 @@ async function fillSqlite(path: string, rows: number): Promise<void> {
   }
 }
 
+/**
+ * Builds the logs table's secondary indexes again after a load (and repairs a dataset whose
+ * indexes an earlier version of this file recreated with `ON ONLY`: on a partitioned table that
+ * makes an invalid parent index with no index on any partition, so every query scanned).
+ */
+async function buildPostgresIndexes(client: Client, defs: Array<{ name: string; def: string; unique: boolean }>): Promise<void> {
+  await client.query("SET maintenance_work_mem = '1GB'");
+  await client.query('SET max_parallel_maintenance_workers = 2');
+  for (const d of defs) {
+    const started = Date.now();
+    // A unique key is a constraint (ON CONFLICT names its columns), the rest plain indexes.
+    const columns = /USING btree \((.*)\)$/.exec(d.def)?.[1];
+    if (d.unique && columns) await client.query(`ALTER TABLE logs ADD CONSTRAINT ${d.name} UNIQUE (${columns})`);
+    else await client.query(d.def.replace(' ON ONLY ', ' ON '));
+    process.stderr.write(`dataset: index ${d.name} built in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  }
+}
+
+/** The logs table's secondary indexes (not its primary key), with whether each is a unique key. */
+async function postgresIndexes(client: Client, onlyInvalid: boolean): Promise<Array<{ name: string; def: string; unique: boolean }>> {
+  const res = await client.query(
+    `SELECT c.relname AS name, pg_get_indexdef(x.indexrelid) AS def, x.indisunique AS unique
+       FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+      WHERE t.relname = 'logs' AND c.relname <> 'logs_pkey' ${onlyInvalid ? 'AND NOT x.indisvalid' : ''}`,
+  );
+  return res.rows as Array<{ name: string; def: string; unique: boolean }>;
+}
+
+async function dropPostgresIndexes(client: Client, defs: Array<{ name: string }>): Promise<void> {
+  for (const d of defs) {
+    const constraint = await client.query('SELECT 1 FROM pg_constraint WHERE conname = $1', [d.name]);
+    await client.query(constraint.rowCount ? `ALTER TABLE logs DROP CONSTRAINT ${d.name}` : `DROP INDEX ${d.name}`);
+  }
+}
+
 async function fillPostgres(url: string, rows: number): Promise<void> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    const indexes = (await client.query("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'logs' AND indexname <> 'logs_pkey'")).rows as Array<{ indexname: string; indexdef: string }>;
-    for (const i of indexes) {
-      const constraint = await client.query('SELECT 1 FROM pg_constraint WHERE conname = $1', [i.indexname]);
-      await client.query(constraint.rowCount ? `ALTER TABLE logs DROP CONSTRAINT ${i.indexname}` : `DROP INDEX ${i.indexname}`);
-    }
+    const indexes = await postgresIndexes(client, false);
+    await dropPostgresIndexes(client, indexes);
     const types = COLUMNS.map((c) => `${PG_TYPES[c] ?? 'text'}[]`);
     const sql = `INSERT INTO logs (${COLUMNS.join(', ')}) SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}`).join(', ')})`;
     let done = 0;
@@ -110,9 +142,24 @@ async function fillPostgres(url: string, rows: number): Promise<void> {
       process.stderr.write(`\rdataset: ${fmt(done)} / ${fmt(rows)} rows into PostgreSQL (${((Date.now() - started) / 1000).toFixed(0)} s)`);
     }
     process.stderr.write('\n');
-    await client.query("SET maintenance_work_mem = '512MB'");
-    for (const i of indexes) await client.query(i.indexdef);
+    await buildPostgresIndexes(client, indexes);
     await client.query('VACUUM ANALYZE logs');
+  } finally {
+    await client.end();
+  }
+}
+
+/** Rebuilds the indexes of a PostgreSQL dataset made with invalid (`ON ONLY`) parent indexes. */
+async function repairPostgres(url: string): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const broken = await postgresIndexes(client, true);
+    if (broken.length === 0) return;
+    process.stderr.write(`dataset: ${broken.length} invalid indexes (made by an earlier bench/dataset.ts): rebuilding them\n`);
+    await dropPostgresIndexes(client, broken);
+    await buildPostgresIndexes(client, broken);
+    await client.query('ANALYZE logs');
   } finally {
     await client.end();
   }
@@ -125,19 +172,19 @@ async function fillPostgres(url: string, rows: number): Promise<void> {
 export async function openDataset(dialect: 'sqlite' | 'postgres', rows: number): Promise<{ store: SqlStore; madeSeconds: number }> {
   const url = datasetUrl(dialect, rows);
   if (dialect === 'sqlite') mkdirSync(DATA_DIR, { recursive: true });
-  else {
-    const admin = new Client({ connectionString: PG_URL });
-    await admin.connect();
-    const name = new URL(url).pathname.slice(1);
-    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-  }
+  else await ensurePgDatabase(url, false);
   let store = await openStore({ url });
   const have = await store.countLogs({});
-  if (have === rows) return { store, madeSeconds: 0 };
+  if (have === rows) {
+    if (dialect === 'postgres') await repairPostgres(url);
+    return { store, madeSeconds: 0 };
+  }
+  // Made from scratch, so that an interrupted earlier attempt (indexes dropped, rows half in) leaves nothing behind.
   const started = Date.now();
-  await store.raw('logs').del();
+  await store.close();
+  if (dialect === 'sqlite') for (const suffix of ['', '-wal', '-shm']) rmSync(url + suffix, { force: true });
+  else await ensurePgDatabase(url, true);
+  store = await openStore({ url });
   if (dialect === 'postgres' && (await isPartitioned(store.raw))) {
     // The rows bypass the store's write path, which would create their daily partitions.
     const days: number[] = [];
@@ -152,6 +199,20 @@ export async function openDataset(dialect: 'sqlite' | 'postgres', rows: number):
   // The rows bypassed the store's write path: SQLite's FTS5 indexes are built over all of them at once.
   if (dialect === 'sqlite') await rebuildSqliteIndexes(store.raw);
   return { store, madeSeconds: (Date.now() - started) / 1000 };
+}
+
+/** Creates the database of a PostgreSQL dataset when missing (`fresh`: dropped first). */
+async function ensurePgDatabase(url: string, fresh: boolean): Promise<void> {
+  const admin = new Client({ connectionString: PG_URL });
+  await admin.connect();
+  try {
+    const name = new URL(url).pathname.slice(1);
+    if (fresh) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
 }
 
 /** Drops the datasets of these sizes (files and databases). */

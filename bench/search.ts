@@ -11,6 +11,7 @@
  * database bench_search_<rows> (PostgreSQL); BENCH_SEARCH_DROP=1 deletes both at the end.
  *
  *   BENCH_SEARCH_ROWS=10000000 npm run bench -- search
+ *   BENCH_SEARCH_DATASET=1 BENCH_SEARCH_ROWS=10000000 npm run bench -- search   # on bench/dataset.ts's rows
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ import type { AuditRecord } from '../src/record/types';
 import { openStore, type SqlStore } from '../src/store';
 import { MIGRATION_CONFIG } from '../src/store/migrations';
 import { listen } from '../test/helpers/http';
+import { DATASET_END_MS, openDataset } from './dataset';
 import { fmt, median, percentile, PG_URL, pgReachable, ratio, table } from './lib';
 
 const ROWS = Number(process.env.BENCH_SEARCH_ROWS ?? 1_000_000);
@@ -27,6 +29,8 @@ const SAMPLES = Number(process.env.BENCH_SEARCH_SAMPLES ?? 20);
 const DIR = process.env.BENCH_SEARCH_DIR ?? '/work/benchdata/search';
 const DROP = process.env.BENCH_SEARCH_DROP === '1';
 const ONLY = process.env.BENCH_SEARCH_DB; // sqlite | postgres
+/** 1: search the datasets of bench/dataset.ts (the fixtures' mix, shared with `rollups`) instead of generating rows. */
+const USE_DATASET = process.env.BENCH_SEARCH_DATASET === '1';
 const CHUNK = 1_000_000;
 const DAY = 86_400_000;
 const label = ROWS >= 1e6 && ROWS % 1e6 === 0 ? `${ROWS / 1e6}m` : String(ROWS);
@@ -139,6 +143,19 @@ async function seed(store: SqlStore, endMs: number): Promise<{ seedSeconds: numb
 }
 
 async function openSeeded(dialect: 'sqlite' | 'postgres', endMs: number): Promise<{ store: SqlStore; seeded: { seedSeconds: number; backfillSeconds: number }; dispose(): Promise<void> }> {
+  if (USE_DATASET) {
+    const { store } = await openDataset(dialect, ROWS);
+    const rows = planted(endMs);
+    await store.insertBatch(rows);
+    return {
+      store, seeded: { seedSeconds: 0, backfillSeconds: 0 },
+      async dispose() {
+        // The dataset is shared: the planted rows go again (its rollups keep their few counts, which no timing depends on).
+        await store.raw('logs').whereIn('span_id', rows.map((r) => r.spanId)).del();
+        await store.close();
+      },
+    };
+  }
   if (dialect === 'sqlite') {
     mkdirSync(DIR, { recursive: true });
     const file = join(DIR, `search-${label}.db`);
@@ -183,7 +200,7 @@ async function timed(url: string, headers: Record<string, string>): Promise<{ ms
 }
 
 export async function run(): Promise<string> {
-  const endMs = Math.floor(Date.now() / DAY) * DAY;
+  const endMs = USE_DATASET ? DATASET_END_MS : Math.floor(Date.now() / DAY) * DAY;
   const sections: string[] = [];
   const wanted = (await pgReachable()) ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const);
   for (const dialect of wanted.filter((d) => !ONLY || d === ONLY)) {
@@ -244,7 +261,9 @@ export async function run(): Promise<string> {
   return [
     '## Finding one request',
     '',
-    `\`BENCH_SEARCH_ROWS=${ROWS} npm run bench -- search\` — ${fmt(ROWS)} generated rows over 30 days plus four planted rows`,
+    USE_DATASET
+      ? `\`BENCH_SEARCH_DATASET=1 BENCH_SEARCH_ROWS=${ROWS} npm run bench -- search\` — the ${fmt(ROWS)}-row dataset of bench/dataset.ts (the fixtures' mix over 30 days) plus four planted rows`
+      : `\`BENCH_SEARCH_ROWS=${ROWS} npm run bench -- search\` — ${fmt(ROWS)} generated rows over 30 days plus four planted rows`,
     `(written by insertBatch) carrying the rare values; through the query API over HTTP with an admin key; ${SAMPLES} requests`,
     'per line after 2 warm-ups, one at a time.',
     '',
