@@ -8,7 +8,8 @@ import { walk } from '../helpers/pages';
 
 forEachStore('pages with latency bounds', ({ store, dialect }) => {
   const NOW = Date.UTC(2026, 10, 20, 12, 0, 0);
-  const records = generateRecords(LATENCY_WALK_ROWS * 2 + 500, 55, { endMs: NOW, spanMs: 2 * 86_400_000 });
+  // Nine days: the read by latency goes back an hour, then 2, 4, … 128 hours at a time (reads.ts).
+  const records = generateRecords(LATENCY_WALK_ROWS * 2 + 500, 55, { endMs: NOW, spanMs: 9 * 86_400_000 });
 
   before(async function () {
     // 4 500 rows in 500-row batches: slow on a busy shared machine.
