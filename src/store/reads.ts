@@ -55,6 +55,7 @@ const HOUR_US = 3_600_000_000;
  * bound matching nothing costs about log4(hours kept) index reads.
  */
 async function olderByLatency(knex: Knex, dialect: Dialect, filter: LogFilter, boundary: number[], n: number): Promise<LogRow[]> {
+  if (dialect === 'sqlite') return olderByLatencyBins(knex, filter, boundary, n);
   const first = (await knex('logs').min({ ts: 'ts_us' }).first()) as { ts: unknown } | undefined;
   if (first?.ts === null || first?.ts === undefined) return [];
   const stopUs = Math.max(Number(first.ts), filter.from !== undefined ? filter.from * 1000 : -Infinity);
@@ -73,6 +74,28 @@ async function olderByLatency(knex: Knex, dialect: Dialect, filter: LogFilter, b
     hours = rows.length === 0 ? hours * 4 : Math.min(hours * 8, Math.max(hours * 2, Math.ceil((hours * need) / rows.length)));
   }
   return out;
+}
+
+/** Bins above any latency a request can have (2 × log2 of 10^9 ms is 60). */
+const MAX_LATENCY_BIN = 64;
+
+/**
+ * SQLite: the newest `n` matches older than `boundary` of each latency bin the bounds touch, read
+ * from the bin index in time order (so each bin stops after `n` matches, however many rows it
+ * holds), merged by time. The bins of the bounds are computed by SQLite itself, as the index is.
+ */
+async function olderByLatencyBins(knex: Knex, filter: LogFilter, boundary: number[], n: number): Promise<LogRow[]> {
+  const [bins] = (await knex.raw(
+    `SELECT ${LATENCY_BIN_OF_PARAM} AS lo, ${LATENCY_BIN_OF_PARAM} AS hi`,
+    [filter.minLatencyMs ?? 0, filter.maxLatencyMs ?? 0],
+  )) as Array<{ lo: number; hi: number }>;
+  const hi = filter.maxLatencyMs === undefined ? MAX_LATENCY_BIN : Number(bins.hi);
+  const parts: Array<{ sql: string; bindings: readonly Knex.Value[] }> = [];
+  for (let bin = Number(bins.lo); bin <= hi; bin++) {
+    parts.push(byLatency(knex, 'sqlite', filter, boundary, n).whereRaw(`${LATENCY_BIN_SQL} = ?`, [bin]).toSQL());
+  }
+  const sql = `${parts.map((p) => `SELECT * FROM (${p.sql})`).join(' UNION ALL ')} ORDER BY ts_us DESC, id DESC LIMIT ?`;
+  return (await knex.raw(sql, [...parts.flatMap((p) => p.bindings), n])) as LogRow[];
 }
 
 /**
@@ -141,8 +164,10 @@ export async function explainListLogs(knex: Knex, dialect: Dialect, filter: LogF
   return [
     `(newest ${LATENCY_WALK_ROWS} rows in time order)`,
     await explain(knex, dialect, pageQuery(knex, dialect, filter, limit, decoded).whereRaw('(ts_us, id) >= (?, ?)', boundary)),
-    '(then by latency)',
-    await explain(knex, dialect, byLatency(knex, dialect, filter, boundary, limit + 1)),
+    dialect === 'sqlite' ? '(then by latency: each bin of the bounds in time order, merged; the lowest bin shown)' : '(then by latency, an hour back, then longer windows)',
+    await explain(knex, dialect, dialect === 'sqlite'
+      ? byLatency(knex, dialect, filter, boundary, limit + 1).whereRaw(`${LATENCY_BIN_SQL} = ${LATENCY_BIN_OF_PARAM}`, [filter.minLatencyMs ?? 0])
+      : byLatency(knex, dialect, filter, boundary, limit + 1).where('ts_us', '>=', 0).where('ts_us', '<=', boundary[0])),
   ].join('\n');
 }
 
