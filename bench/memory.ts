@@ -12,6 +12,7 @@ import { readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'node:http';
+import Database from 'better-sqlite3';
 import { startApp, APP, type AppProcess } from '../test/instrumentation/app-process';
 import { fmt, table } from './lib';
 
@@ -58,7 +59,7 @@ async function load(app: AppProcess, payload: Buffer, count: number): Promise<vo
   agent.destroy();
 }
 
-async function measure(instrumented: boolean): Promise<{ start: number; peak1: number; peak2: number; end: number }> {
+async function measure(instrumented: boolean): Promise<{ start: number; peak1: number; peak2: number; end: number; rows: number; said: string[] }> {
   const db = join(mkdtempSync(join(tmpdir(), 'auditspan-bench-mem-')), 'm.db');
   const app = await startApp({ instrumented, script: APP, env: { AUDITSPAN_DB: db } });
   const pid = app.child.pid!;
@@ -74,7 +75,10 @@ async function measure(instrumented: boolean): Promise<{ start: number; peak1: n
   clearInterval(timer);
   const end = rssOf(pid);
   await app.stop();
-  return { start, peak1, peak2: peak, end };
+  // Every request a row, or the drop said on stderr (issue 17: never silent).
+  const rows = instrumented ? (new Database(db, { readonly: true }).prepare('SELECT count(*) AS n FROM logs').get() as { n: number }).n : 0;
+  const said = app.output().split('\n').filter((l) => /auditspan/.test(l) && /drop|lost|stopped|full/i.test(l));
+  return { start, peak1, peak2: peak, end, rows, said };
 }
 
 export async function run(): Promise<string> {
@@ -87,5 +91,7 @@ export async function run(): Promise<string> {
     [`peak after ${ROUNDS} rounds of ${REQUESTS} × 100 KB`, mb(bare.peak2), mb(audited.peak2), mb(audited.peak2 - bare.peak2)],
     ['2 s after the load', mb(bare.end), mb(audited.end), mb(audited.end - bare.end)],
   ];
-  return `## memory\n\n${CLIENTS} keep-alive clients, test app \`/items\` (express.json), RSS in MB from /proc (one run each, bare then auditspan → SQLite; shared machine).\n\n${table(['', 'bare express', 'auditspan', 'difference'], rows)}\n`;
+  const total = REQUESTS * (1 + ROUNDS);
+  const said = audited.said.length ? `; the app said: ${audited.said.slice(0, 3).map((l) => `"${l.trim()}"`).join(' ')}` : '; nothing dropped was reported';
+  return `## memory\n\n${CLIENTS} keep-alive clients, test app \`/items\` (express.json), RSS in MB from /proc (one run each, bare then auditspan → SQLite; shared machine).\n\n${table(['', 'bare express', 'auditspan', 'difference'], rows)}\n\nRows written: ${fmt(audited.rows)} of ${fmt(total)} requests${said}.\n`;
 }

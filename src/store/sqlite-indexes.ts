@@ -67,11 +67,23 @@ export function indexNewRowsSync(db: BetterSqlite3.Database, bound: number): voi
   }
 }
 
-/** Indexes every row of `logs` again (after bulk loads that bypassed the write paths). */
+/**
+ * Indexes every row of `logs` again (after bulk loads that bypassed the write paths). With the
+ * default 2 MB page cache a rebuild over 10 M rows re-reads its own pages from the OS for hours;
+ * with 1 GB it took 10 minutes (docs/benchmarks.md), so the connection gets that for the rebuild.
+ */
 export async function rebuildSqliteIndexes(knex: Knex): Promise<void> {
-  await knex.raw(`INSERT INTO ${FTS_TABLE}(${FTS_TABLE}) VALUES ('rebuild')`);
-  await knex.raw(`INSERT INTO ${IDS_TABLE}(${IDS_TABLE}) VALUES ('delete-all')`);
-  await knex.raw(INDEX_NEW_ROWS[IDS_TABLE], [Number.MIN_SAFE_INTEGER]);
+  await knex.transaction(async (trx) => {
+    const [{ cache_size: cache }] = (await trx.raw('PRAGMA cache_size')) as Array<{ cache_size: number }>;
+    await trx.raw('PRAGMA cache_size = -1000000');
+    try {
+      await trx.raw(`INSERT INTO ${FTS_TABLE}(${FTS_TABLE}) VALUES ('rebuild')`);
+      await trx.raw(`INSERT INTO ${IDS_TABLE}(${IDS_TABLE}) VALUES ('delete-all')`);
+      await trx.raw(INDEX_NEW_ROWS[IDS_TABLE], [Number.MIN_SAFE_INTEGER]);
+    } finally {
+      await trx.raw(`PRAGMA cache_size = ${Number(cache)}`);
+    }
+  });
 }
 
 /** Migration 010 (SQLite only). */
