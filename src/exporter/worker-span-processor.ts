@@ -35,6 +35,17 @@ export interface WorkerSpanProcessorOptions {
 /** Spans copied per message, and how long a partial message waits for more. */
 const SPANS_PER_MESSAGE = 256;
 const LINGER_MS = 20;
+/**
+ * The pipeline worker's V8 heap: four times the span data it may hold (AUDITSPAN_MAX_QUEUE_BYTES),
+ * at least 192 MB, and a 16 MB young generation. Unbounded, V8 let the worker's heap grow to
+ * hundreds of MB under 1 MiB bodies before collecting it (+433 MB of RSS over a bare app at the
+ * issue's load, +241 MB with these limits, every row still written: docs/benchmarks.md). A
+ * worker that exceeds it is restarted like any worker that dies, its rows reported as lost.
+ */
+export function workerHeapLimits(maxQueueBytes: number): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
+  return { maxOldGenerationSizeMb: Math.max(192, Math.ceil((4 * maxQueueBytes) / 1048576)), maxYoungGenerationSizeMb: 16 };
+}
+
 /** A worker that died is not restarted sooner than this (a crash at start must not spin). */
 const RESTART_DELAY_MS = 1000;
 /** The worker enforces flush deadlines itself; this guards against a worker that stopped answering. */
@@ -280,7 +291,7 @@ export class WorkerSpanProcessor implements SpanProcessor {
       // None of the app's node flags. (Preloads such as `--import auditspan/register` still run in
       // workers; the register entry checks isMainThread and does nothing there.)
       const exitState = new SharedArrayBuffer(EXIT_SLOTS * Int32Array.BYTES_PER_ELEMENT);
-      this.worker = new Worker(script.file, { eval: script.eval, workerData: { ...this.config, exitState }, execArgv: [] });
+      this.worker = new Worker(script.file, { eval: script.eval, workerData: { ...this.config, exitState }, execArgv: [], resourceLimits: workerHeapLimits(this.maxQueueBytes) });
       this.exitState = new Int32Array(exitState);
     } catch (err) {
       this.restartAt = Date.now() + RESTART_DELAY_MS;
