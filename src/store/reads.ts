@@ -41,21 +41,21 @@ async function latencyPage(knex: Knex, dialect: Dialect, filter: LogFilter, limi
   const boundary = [Number(edge.ts_us), Number(edge.id)];
   const recent = (await pageQuery(knex, dialect, filter, limit, cursor).whereRaw('(ts_us, id) >= (?, ?)', boundary)) as LogRow[];
   if (recent.length > limit) return recent;
-  return [...recent, ...(await olderByLatency(knex, dialect, filter, boundary, limit + 1 - recent.length))];
+  const older = dialect === 'sqlite' ? olderByLatencyBins(knex, filter, boundary, limit + 1 - recent.length) : olderByLatencyWindows(knex, filter, boundary, limit + 1 - recent.length);
+  return [...recent, ...(await older)];
 }
 
 const HOUR_US = 3_600_000_000;
 
 /**
- * Matches older than `boundary`, newest first, read a time window at a time going back: the
- * hour of the boundary, then longer windows of whole hours (sized by the matches found so far),
- * until `n` are found or the oldest row (or `from`) is passed. Each window's matches come from the latency index and
- * are sorted alone, so a bound that matches thousands of rows a day costs about a page's worth
- * of them, not the whole retention's; on PostgreSQL a window reads only its own partitions. A
- * bound matching nothing costs about log4(hours kept) index reads.
+ * PostgreSQL: the newest `n` matches older than `boundary`, read a time window at a time going
+ * back: the hour of the boundary, then longer windows of whole hours (sized by the matches found
+ * so far), until `n` are found or the oldest row (or `from`) is passed. Each window's matches
+ * come from the latency index and are sorted alone, so a bound that matches thousands of rows a
+ * day costs about a page's worth of them, not the whole retention's, and a window reads only its
+ * own partitions. A bound matching nothing costs about log4(hours kept) index reads.
  */
-async function olderByLatency(knex: Knex, dialect: Dialect, filter: LogFilter, boundary: number[], n: number): Promise<LogRow[]> {
-  if (dialect === 'sqlite') return olderByLatencyBins(knex, filter, boundary, n);
+async function olderByLatencyWindows(knex: Knex, filter: LogFilter, boundary: number[], n: number): Promise<LogRow[]> {
   const first = (await knex('logs').min({ ts: 'ts_us' }).first()) as { ts: unknown } | undefined;
   if (first?.ts === null || first?.ts === undefined) return [];
   const stopUs = Math.max(Number(first.ts), filter.from !== undefined ? filter.from * 1000 : -Infinity);
@@ -66,7 +66,7 @@ async function olderByLatency(knex: Knex, dialect: Dialect, filter: LogFilter, b
     // The first window starts at the hour boundary below `hi`; later ones are whole hours too.
     const lo = Math.max(stopUs, (Math.ceil(hi[0] / HOUR_US) - hours) * HOUR_US);
     // `ts_us <= hi` is implied by the keyset bound but stated, so that PostgreSQL prunes partitions.
-    const rows = (await byLatency(knex, dialect, filter, hi, n - out.length).where('ts_us', '>=', lo).where('ts_us', '<=', hi[0])) as LogRow[];
+    const rows = (await byLatency(knex, 'postgres', filter, hi, n - out.length).where('ts_us', '>=', lo).where('ts_us', '<=', hi[0])) as LogRow[];
     out.push(...rows);
     hi = [lo, 0];
     // The next window is sized by the matches seen so far: 4× after none, else what should hold the rest (2× to 8×).
