@@ -76,20 +76,20 @@ async function olderByLatencyWindows(knex: Knex, filter: LogFilter, boundary: nu
   return out;
 }
 
-/** Bins above any latency a request can have (2 × log2 of 10^9 ms is 60). */
-const MAX_LATENCY_BIN = 64;
-
 /**
  * SQLite: the newest `n` matches older than `boundary` of each latency bin the bounds touch, read
  * from the bin index in time order (so each bin stops after `n` matches, however many rows it
- * holds), merged by time. The bins of the bounds are computed by SQLite itself, as the index is.
+ * holds), merged by time. The bins of the bounds are computed by SQLite itself, as the index is;
+ * without an upper bound the last bin is the highest one stored (read from the end of the index).
  */
 async function olderByLatencyBins(knex: Knex, filter: LogFilter, boundary: number[], n: number): Promise<LogRow[]> {
   const [bins] = (await knex.raw(
-    `SELECT ${LATENCY_BIN_OF_PARAM} AS lo, ${LATENCY_BIN_OF_PARAM} AS hi`,
+    `SELECT ${LATENCY_BIN_OF_PARAM} AS lo, ${LATENCY_BIN_OF_PARAM} AS hi,
+       (SELECT ${LATENCY_BIN_SQL} AS b FROM logs INDEXED BY ${LATENCY_BIN_INDEX} ORDER BY b DESC LIMIT 1) AS top`,
     [filter.minLatencyMs ?? 0, filter.maxLatencyMs ?? 0],
-  )) as Array<{ lo: number; hi: number }>;
-  const hi = filter.maxLatencyMs === undefined ? MAX_LATENCY_BIN : Number(bins.hi);
+  )) as Array<{ lo: number; hi: number; top: number | null }>;
+  if (bins.top === null) return [];
+  const hi = filter.maxLatencyMs === undefined ? Number(bins.top) : Math.min(Number(bins.hi), Number(bins.top));
   const parts: Array<{ sql: string; bindings: readonly Knex.Value[] }> = [];
   for (let bin = Number(bins.lo); bin <= hi; bin++) {
     parts.push(byLatency(knex, 'sqlite', filter, boundary, n).whereRaw(`${LATENCY_BIN_SQL} = ?`, [bin]).toSQL());

@@ -10,6 +10,8 @@ forEachStore('pages with latency bounds', ({ store, dialect }) => {
   const NOW = Date.UTC(2026, 10, 20, 12, 0, 0);
   // Nine days: the read by latency goes back an hour, then 2, 4, … 128 hours at a time (reads.ts).
   const records = generateRecords(LATENCY_WALK_ROWS * 2 + 500, 55, { endMs: NOW, spanMs: 9 * 86_400_000 });
+  // A span whose clock said it lasted about 100 days: its row must still be found by a lower bound.
+  records.push({ ...records[records.length - 1], spanId: 'f'.repeat(16), timestampUs: (NOW - 5 * 86_400_000) * 1000, latencyMs: 2 ** 33 });
 
   before(async function () {
     // 4 500 rows in 500-row batches: slow on a busy shared machine.

@@ -9,6 +9,9 @@ export const SERVE_SETTINGS: SettingName[] = [
   'sqliteSynchronous', 'otlpMaxInflightBytes',
 ];
 
+/** Whether a secret's flag has a `--<flag>-file` sibling setting (admin key, ingest token). */
+const fileFlag = (flag: string): boolean => Object.values(SETTINGS).some((s) => 'flag' in s && s.flag === `${flag}-file`);
+
 /** Secrets given as flags are visible to every local user (`ps`, /proc/<pid>/cmdline): say so. */
 export function warnAboutSecretFlags(opts: Record<string, unknown>, names: SettingName[]): void {
   for (const name of names) {
@@ -16,7 +19,7 @@ export function warnAboutSecretFlags(opts: Record<string, unknown>, names: Setti
     if (spec.kind !== 'secret' || typeof opts[name] !== 'string' || !('flag' in spec)) continue;
     process.stderr.write(
       `auditspan: warning: --${spec.flag} on the command line is visible to other local users (ps); ` +
-        `prefer ${spec.env} or --${spec.flag}-file\n`,
+        `prefer ${spec.env}${fileFlag(spec.flag) ? ` or --${spec.flag}-file` : ''}\n`,
     );
   }
 }
