@@ -10,13 +10,14 @@
  * - SQLite under retention: ingest rate of 512-row batches with and without a concurrent purge,
  *   the largest WAL seen, and the file size per million rows.
  */
-import { statSync } from 'node:fs';
+import { copyFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { createHttpApp, generateApiKey, parseQuery, toFilter } from '../src/query-api';
-import type { SqlStore } from '../src/store';
+import { openStore, type SqlStore } from '../src/store';
 import { generateRecords } from '../test/helpers/fixtures';
 import { listen } from '../test/helpers/http';
-import { DATASET_END_MS, datasetUrl, openDataset } from './dataset';
-import { fmt, freshStore, median, percentile, pgReachable, table } from './lib';
+import { DATA_DIR, DATASET_END_MS, datasetUrl, openDataset } from './dataset';
+import { type BenchStore, fmt, freshStore, median, percentile, pgReachable, table } from './lib';
 
 const ROWS = Number(process.env.BENCH_ROLLUP_ROWS ?? 1_000_000);
 const SAMPLES = Number(process.env.BENCH_ROLLUP_SAMPLES ?? 7);
@@ -60,7 +61,9 @@ async function queries(dialect: 'sqlite' | 'postgres'): Promise<string> {
   const { base, close } = await listen(createHttpApp({ store, adminKey, version: 'bench', authFailureLimit: 1_000_000 }));
   const admin = { authorization: `Bearer ${adminKey}` };
   const acme = { authorization: `Bearer ${viewer.key}` };
-  const rollupRows = Number(((await store.raw('logs_rollup').count('* as n').first()) as { n: unknown }).n);
+  const count = async (table: string) => Number(((await store.raw(table).count('* as n').first()) as { n: unknown }).n);
+  const rollupRows = await count('logs_rollup');
+  const coarseRows = await count('logs_rollup_coarse');
   try {
     // Windows end 17 minutes and 23 s before the newest row: no edge on a whole hour.
     const end = DATASET_END_MS - 17 * MIN - 23_000;
@@ -80,13 +83,18 @@ async function queries(dialect: 'sqlite' | 'postgres'): Promise<string> {
         const stats = median(await sample(`${base}/api/stats?${q}`, headers, SAMPLES));
         const facets = median(await sample(`${base}/api/facets?${q}`, headers, SAMPLES));
         // The same stats from the rows: a latency bound that every row meets takes the raw path.
-        const raw = wname === '15 min' || fname === 'no filter' || fname === 'company acme (viewer key)'
-          ? median(await sample(`${base}/api/stats?${q}&minLatencyMs=0`, headers, 3)) : NaN;
-        statsRows.push([wname, fname, `${fmt(stats, 1)} ms`, `${fmt(facets, 1)} ms`, Number.isNaN(raw) ? '' : `${fmt(raw, 0)} ms`]);
+        const unfiltered = fname === 'no filter' || fname === 'company acme (viewer key)';
+        const raw = wname === '15 min' || unfiltered ? median(await sample(`${base}/api/stats?${q}&minLatencyMs=0`, headers, 3)) : NaN;
+        // The same stats from the fine rollups alone: every row has this service, and naming one
+        // makes the coarse rollups unusable (what these requests read before migration 011).
+        const fine = unfiltered ? median(await sample(`${base}/api/stats?${q}&service=payments-api`, headers, SAMPLES)) : NaN;
+        const ms = (v: number, digits: number) => (Number.isNaN(v) ? '' : `${fmt(v, digits)} ms`);
+        statsRows.push([wname, fname, ms(stats, 1), ms(fine, 1), `${fmt(facets, 1)} ms`, ms(raw, 0)]);
       }
     }
     const open = median(await sample(`${base}/api/stats`, admin, SAMPLES));
-    statsRows.push(['all time (no from/to)', 'no filter', `${fmt(open, 1)} ms`, `${fmt(median(await sample(`${base}/api/facets`, admin, SAMPLES)), 1)} ms`, '']);
+    const openFine = median(await sample(`${base}/api/stats?service=payments-api`, admin, SAMPLES));
+    statsRows.push(['all time (no from/to)', 'no filter', `${fmt(open, 1)} ms`, `${fmt(openFine, 1)} ms`, `${fmt(median(await sample(`${base}/api/facets`, admin, SAMPLES)), 1)} ms`, '']);
 
     const healthz = median(await sample(`${base}/healthz`, {}, PAGE_SAMPLES));
     const hour = `from=${end - 2 * DAY}&to=${end - 2 * DAY + HOUR}`;
@@ -130,11 +138,11 @@ async function queries(dialect: 'sqlite' | 'postgres'): Promise<string> {
       pageRows.push([name, `${fmt(median(times), 1)} ms`, `${fmt(percentile(times, 95), 1)} ms`]);
     }
     return [
-      `### ${dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL 15'}, ${fmt(ROWS)} rows, ${fmt(rollupRows)} rollup rows${madeSeconds ? ` (dataset made in ${fmt(madeSeconds)} s)` : ''}${openSeconds > 5 ? ` (open + migrations ${fmt(openSeconds)} s)` : ''}`,
+      `### ${dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL 15'}, ${fmt(ROWS)} rows, ${fmt(rollupRows)} fine and ${fmt(coarseRows)} coarse rollup rows${madeSeconds ? ` (dataset made in ${fmt(madeSeconds)} s)` : ''}${openSeconds > 5 ? ` (open + migrations ${fmt(openSeconds)} s)` : ''}`,
       '',
-      `Stats and facets (median of ${SAMPLES}; "from rows" = the same stats on the raw path, median of 3):`,
+      `Stats and facets (median of ${SAMPLES}; "fine rollups only" = the same stats with \`service=payments-api\`, which every row has, read from \`logs_rollup\` alone as before migration 011; "from rows" = the same stats on the raw path, median of 3):`,
       '',
-      table(['window', 'filter', '/api/stats', '/api/facets', 'stats from rows'], statsRows),
+      table(['window', 'filter', '/api/stats', 'stats, fine rollups only', '/api/facets', 'stats from rows'], statsRows),
       '',
       `First pages, limit=50 (${PAGE_SAMPLES} requests each; \`/healthz\` ${fmt(healthz, 2)} ms):`,
       '',
@@ -154,17 +162,42 @@ async function queries(dialect: 'sqlite' | 'postgres'): Promise<string> {
   }
 }
 
+/**
+ * The store the retention part runs on: BENCH_RETENTION_DATASET=1 takes a copy of the SQLite
+ * dataset of BENCH_ROLLUP_ROWS rows (30 days; each purge takes one day); otherwise a fresh file
+ * with BENCH_RETENTION_ROWS generated rows over 5 days (each purge takes 1.25 days).
+ */
+async function retentionStore(): Promise<{ t: BenchStore; rows: number; oldestMs: number; purgeMs: number }> {
+  if (process.env.BENCH_RETENTION_DATASET === '1') {
+    const { store } = await openDataset('sqlite', ROWS);
+    await store.raw.raw('PRAGMA wal_checkpoint(TRUNCATE)');
+    await store.close();
+    const url = join(DATA_DIR, `retention-copy-${ROWS}.db`);
+    const started = performance.now();
+    copyFileSync(datasetUrl('sqlite', ROWS), url);
+    process.stderr.write(`rollups: dataset copied in ${fmt((performance.now() - started) / 1000)} s\n`);
+    const copy = await openStore({ url });
+    const dispose = async () => {
+      await copy.close();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(url + suffix, { force: true });
+    };
+    return { t: { store: copy, url, dispose }, rows: ROWS, oldestMs: DATASET_END_MS - 30 * DAY, purgeMs: DAY };
+  }
+  const t = await freshStore('sqlite');
+  const rows = Number(process.env.BENCH_RETENTION_ROWS ?? 200_000);
+  const oldestMs = Date.now() - 10 * DAY;
+  for (let i = 0; i < rows; i += 10_000) {
+    const records = generateRecords(10_000, 900 + i, { endMs: oldestMs + ((i + 10_000) / rows) * 5 * DAY, spanMs: (10_000 / rows) * 5 * DAY });
+    for (let j = 0; j < records.length; j += 512) await t.store.insertBatch(records.slice(j, j + 512));
+  }
+  return { t, rows, oldestMs, purgeMs: 1.25 * DAY };
+}
+
 /** SQLite ingest with and without a concurrent retention purge of older rows, in one process as `serve` runs them. */
 async function retention(): Promise<string> {
-  const t = await freshStore('sqlite');
-  const PRELOAD = Number(process.env.BENCH_RETENTION_ROWS ?? 200_000);
+  const { t, rows: PRELOAD, oldestMs, purgeMs: purgeSpan } = await retentionStore();
   const BATCHES = Number(process.env.BENCH_RETENTION_BATCHES ?? 100);
-  const now = Date.now();
   try {
-    for (let i = 0; i < PRELOAD; i += 10_000) {
-      const records = generateRecords(10_000, 900 + i, { endMs: now - 10 * DAY + ((i + 10_000) / PRELOAD) * 5 * DAY, spanMs: (10_000 / PRELOAD) * 5 * DAY });
-      for (let j = 0; j < records.length; j += 512) await t.store.insertBatch(records.slice(j, j + 512));
-    }
     let walMax = 0;
     const walTimer = setInterval(() => {
       try {
@@ -187,7 +220,7 @@ async function retention(): Promise<string> {
     for (let round = 0; round < 3; round++) {
       alone.push(await ingest(100 + round));
       if (round === 2) break;
-      const cutoff = now - 10 * DAY + (round + 1) * 1.25 * DAY;
+      const cutoff = oldestMs + (round + 1) * purgeSpan;
       const started = performance.now();
       const purge = t.store.purgeOlderThan(cutoff);
       const rate = await ingest(200 + round);
@@ -199,7 +232,7 @@ async function retention(): Promise<string> {
     return [
       '### SQLite under retention',
       '',
-      `${fmt(PRELOAD)} rows preloaded; ${BATCHES} batches of 512 rows per measurement, alone and while \`purgeOlderThan\` deletes older rows`,
+      `${fmt(PRELOAD)} rows preloaded${process.env.BENCH_RETENTION_DATASET === '1' ? ' (a copy of the dataset)' : ''}; ${BATCHES} batches of 512 rows per measurement, alone and while \`purgeOlderThan\` deletes older rows`,
       `(2 000-row time-ranged batches, one transaction each, rollups subtracted in it), interleaved alone/during/alone/during/alone.`,
       '',
       table(['', 'rows/s (median)', 'runs'], [

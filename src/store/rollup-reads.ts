@@ -7,7 +7,7 @@
 import type { Knex } from 'knex';
 import type { Dialect } from './connect';
 import { applyFilter } from './filter';
-import { DAY_US, GRAINS_US, HIST_COLUMNS, HOUR_US, histogramPercentile, LATENCY_BINS, ROLLUP_TABLE } from './rollups';
+import { COARSE, DAY_US, FINE, GRAINS_US, HIST_COLUMNS, HOUR_US, histogramPercentile, LATENCY_BINS, type RollupLevel } from './rollups';
 import { chooseBucketMs } from './stats';
 import type { EndpointFigures, EndpointSummaryOptions, Facets, LogFilter, Stats, StatusClassCounts } from './types';
 
@@ -65,8 +65,19 @@ export function planWindow(fromUs: number, toUs: number | null, grains: readonly
   return plan;
 }
 
-/** The filter's dimensions on rollup rows (same semantics as applyFilter on `logs`). */
-function applyRollupFilter(filter: LogFilter) {
+/**
+ * The rollup level that serves a filter: the coarse rollups (endpoint, method, company, status
+ * class) unless it names a token, a service or a status code.
+ */
+export function levelFor(filter: LogFilter): RollupLevel {
+  return filter.tokens?.length || filter.services?.length || filter.statusCodes?.length ? FINE : COARSE;
+}
+
+/** A level's status class in SQL. */
+const classOf = (level: RollupLevel): string => (level === COARSE ? 'status_class' : '(status / 100)');
+
+/** The filter's dimensions on rollup rows of a level (same semantics as applyFilter on `logs`). */
+function applyRollupFilter(filter: LogFilter, level: RollupLevel) {
   return (qb: Knex.QueryBuilder): void => {
     if (filter.companyId !== undefined) qb.where('company_id', filter.companyId);
     if (filter.endpoints?.length) qb.whereIn('endpoint', filter.endpoints);
@@ -75,7 +86,7 @@ function applyRollupFilter(filter: LogFilter) {
     if (filter.services?.length) qb.whereIn('service', filter.services);
     const classes = filter.statusClasses ?? [];
     const codes = filter.statusCodes ?? [];
-    const classSql = `(status / 100) IN (${classes.map(() => '?').join(', ')})`;
+    const classSql = `${classOf(level)} IN (${classes.map(() => '?').join(', ')})`;
     if (classes.length && codes.length) qb.where((w) => w.whereRaw(classSql, classes).orWhereIn('status', codes));
     else if (classes.length) qb.whereRaw(classSql, classes);
     else if (codes.length) qb.whereIn('status', codes);
@@ -94,8 +105,8 @@ export interface Cell {
   hist: number[];
 }
 
-function classSums(): string {
-  return [1, 2, 3, 4, 5].map((c) => `SUM(CASE WHEN status / 100 = ${c} THEN n ELSE 0 END) AS c${c}`).join(', ');
+function classSums(level: RollupLevel): string {
+  return [1, 2, 3, 4, 5].map((c) => `SUM(CASE WHEN ${classOf(level)} = ${c} THEN n ELSE 0 END) AS c${c}`).join(', ');
 }
 
 /** The latency bin of `latency_ms` in SQL, as latencyBin() computes it. */
@@ -121,12 +132,13 @@ export async function readCells(knex: Knex, dialect: Dialect, filter: LogFilter,
     if (!c) cells.set(k, (c = { t, endpoint, method, n: 0, classes: [0, 0, 0, 0, 0, 0], lastUs: 0, hist: new Array<number>(LATENCY_BINS).fill(0) }));
     return c;
   };
-  const rollupFilter = applyRollupFilter(filter);
+  const level = levelFor(filter);
+  const rollupFilter = applyRollupFilter(filter, level);
   for (const r of plan.rollup) {
     // Grouped in primary-key order (grain, bucket_us, endpoint, method, …): one ordered range read.
-    const rows = (await knex(ROLLUP_TABLE)
+    const rows = (await knex(level.table)
       .select('bucket_us', 'endpoint', 'method')
-      .select(knex.raw(`SUM(n) AS n, ${classSums()}, MAX(last_us) AS last_us, ${HIST_COLUMNS.map((h) => `SUM(${h}) AS ${h}`).join(', ')}`))
+      .select(knex.raw(`SUM(n) AS n, ${classSums(level)}, MAX(last_us) AS last_us, ${HIST_COLUMNS.map((h) => `SUM(${h}) AS ${h}`).join(', ')}`))
       .where('grain', r.grain)
       .where('bucket_us', '>=', r.lo)
       .where('bucket_us', '<', r.hi)
@@ -167,11 +179,12 @@ export async function readCells(knex: Knex, dialect: Dialect, filter: LogFilter,
 
 /** The exact first start time (ms) of a matching row, or null: found through the coarsest rollups, then raw rows. */
 async function firstMatchMs(knex: Knex, dialect: Dialect, filter: LogFilter): Promise<number | null> {
-  const rollupFilter = applyRollupFilter(filter);
+  const level = levelFor(filter);
+  const rollupFilter = applyRollupFilter(filter, level);
   let lo = -Infinity;
   let hi = Infinity;
   for (const grain of [...GRAINS_US].reverse()) {
-    const row = (await knex(ROLLUP_TABLE)
+    const row = (await knex(level.table)
       .min('bucket_us as b')
       .where('grain', grain)
       .modify((qb) => {
@@ -336,9 +349,9 @@ export async function rollupFacets(knex: Knex, dialect: Dialect, full: LogFilter
   const plan = planWindow(fromUs, filter.to === undefined ? null : Math.floor(filter.to * 1000), GRAINS_US);
   const counts = { e: new Map<string, number>(), t: new Map<string, number>(), m: new Map<string, number>(), s: new Map<number, number>(), v: new Map<string, number>() };
   const add = <K>(m: Map<K, number>, k: K, n: number) => m.set(k, (m.get(k) ?? 0) + n);
-  const rollupFilter = applyRollupFilter(filter);
+  const rollupFilter = applyRollupFilter(filter, FINE);
   for (const r of plan.rollup) {
-    const rows = (await knex(ROLLUP_TABLE)
+    const rows = (await knex(FINE.table)
       .select('endpoint', 'method', 'token_name', 'status', 'service')
       .sum('n as n')
       .where('grain', r.grain)

@@ -1,11 +1,16 @@
 /**
- * Rollups: counts and latency histograms of `logs` per hour and per day, for every combination
- * of the dimensions the UI filters on, kept in `logs_rollup` (migration 006) so that stats,
- * facets and the endpoint table read a bounded number of rows whatever the row count.
+ * Rollups: counts and latency histograms of `logs` per hour and per day, kept at two levels so
+ * that stats, facets and the endpoint table read a bounded number of rows whatever the row count:
  *
- * One rollup row = (grain, bucket start, endpoint, method, company, service, token, status
- * code) → n (rows), last_us (newest start time) and h0…h81 (rows per latency bin). They are
- * maintained in the same write transaction as the rows, from the rows actually inserted (a
+ * - `logs_rollup` (migration 006): one row per (grain, bucket start, endpoint, method, company,
+ *   service, token, status code), for every combination of the dimensions the UI filters on;
+ * - `logs_rollup_coarse` (migration 011): one row per (grain, bucket start, endpoint, method,
+ *   company, status class), a tenth to a thirtieth of the rows, for the stats and endpoint
+ *   tables that filter on none of token, service or status code (unfiltered and
+ *   company-scoped pages, the common case).
+ *
+ * Each row holds n (rows), last_us (newest start time) and h0…h81 (rows per latency bin). Both
+ * are maintained in the same write transaction as the rows, from the rows actually inserted (a
  * retried span that was skipped as a duplicate adds nothing): `applyRollups()` on the Knex
  * paths, `prepareRollups()` on better-sqlite3. Retention subtracts what it deletes
  * (retention.ts). docs/storage.md#rollups describes the design and its error bounds.
@@ -73,11 +78,35 @@ export function histogramPercentile(hist: ArrayLike<number>, p: number): number 
   return round3(a + (b - a) * (rank - lo));
 }
 
-/** The dimensions of a rollup row, in primary-key order after (grain, bucket_us). */
-export const DIMENSIONS = ['endpoint', 'method', 'company_id', 'service', 'token_name', 'status'] as const;
 export const HIST_COLUMNS = Array.from({ length: LATENCY_BINS }, (_, k) => `h${k}`);
-const KEY_COLUMNS = ['grain', 'bucket_us', ...DIMENSIONS];
-const COLUMNS = [...KEY_COLUMNS, 'n', 'last_us', ...HIST_COLUMNS];
+
+/** One level of rollups: its table and the dimensions of its key, after (grain, bucket_us). */
+export interface RollupLevel {
+  table: string;
+  /** Key columns after (grain, bucket_us), in primary-key order. */
+  dimensions: readonly string[];
+  /** A fact's values of `dimensions`, in the same order (NULL text as ''). */
+  key(f: RollupFact): Array<string | number>;
+}
+
+/** Every dimension the UI filters on. */
+export const FINE: RollupLevel = {
+  table: ROLLUP_TABLE,
+  dimensions: ['endpoint', 'method', 'company_id', 'service', 'token_name', 'status'],
+  key: (f) => [f.endpoint, f.method, f.companyId ?? '', f.service ?? '', f.tokenName ?? '', f.status],
+};
+
+/** Endpoint, method, company and status class only: for filters on nothing else. */
+export const COARSE: RollupLevel = {
+  table: 'logs_rollup_coarse',
+  dimensions: ['endpoint', 'method', 'company_id', 'status_class'],
+  key: (f) => [f.endpoint, f.method, f.companyId ?? '', Math.floor(f.status / 100)],
+};
+
+export const LEVELS: readonly RollupLevel[] = [FINE, COARSE];
+
+const keyColumns = (level: RollupLevel): string[] => ['grain', 'bucket_us', ...level.dimensions];
+const columns = (level: RollupLevel): string[] => [...keyColumns(level), 'n', 'last_us', ...HIST_COLUMNS];
 
 /**
  * What a rollup needs of one stored row. Nullable text dimensions are stored as '' in the
@@ -116,36 +145,29 @@ export function factFromRow(row: Record<string, unknown>): RollupFact {
 export interface RollupDelta {
   grain: number;
   bucketUs: number;
-  endpoint: string;
-  method: string;
-  companyId: string;
-  service: string;
-  tokenName: string;
-  status: number;
+  /** The level's dimension values (RollupLevel.key). */
+  key: Array<string | number>;
   n: number;
   lastUs: number;
   hist: number[];
 }
 
 /**
- * Sums facts into one delta per rollup row of each grain. `sign` -1 makes deltas that take
- * the facts out again (retention); their last_us is 0, which leaves the stored maximum as it is.
+ * Sums facts into one delta per rollup row of `level` and each grain. `sign` -1 makes deltas
+ * that take the facts out again (retention); their last_us is 0, which leaves the stored
+ * maximum as it is.
  */
-export function aggregateFacts(facts: readonly RollupFact[], grains: readonly number[] = GRAINS_US, sign: 1 | -1 = 1): RollupDelta[] {
+export function aggregateFacts(facts: readonly RollupFact[], level: RollupLevel = FINE, grains: readonly number[] = GRAINS_US, sign: 1 | -1 = 1): RollupDelta[] {
   const byKey = new Map<string, RollupDelta>();
   for (const f of facts) {
     const bin = latencyBin(f.latencyMs);
-    const company = f.companyId ?? '';
-    const service = f.service ?? '';
-    const token = f.tokenName ?? '';
+    const key = level.key(f);
+    const keyText = key.join('\u0001');
     for (const grain of grains) {
       const bucketUs = Math.floor(f.tsUs / grain) * grain;
-      const key = `${grain}\u0001${bucketUs}\u0001${f.endpoint}\u0001${f.method}\u0001${company}\u0001${service}\u0001${token}\u0001${f.status}`;
-      let d = byKey.get(key);
-      if (!d) {
-        d = { grain, bucketUs, endpoint: f.endpoint, method: f.method, companyId: company, service, tokenName: token, status: f.status, n: 0, lastUs: 0, hist: new Array<number>(LATENCY_BINS).fill(0) };
-        byKey.set(key, d);
-      }
+      const k = `${grain}\u0001${bucketUs}\u0001${keyText}`;
+      let d = byKey.get(k);
+      if (!d) byKey.set(k, (d = { grain, bucketUs, key, n: 0, lastUs: 0, hist: new Array<number>(LATENCY_BINS).fill(0) }));
       d.n += sign;
       d.hist[bin] += sign;
       if (sign > 0 && f.tsUs > d.lastUs) d.lastUs = f.tsUs;
@@ -153,34 +175,39 @@ export function aggregateFacts(facts: readonly RollupFact[], grains: readonly nu
   }
   // Sorted by key: concurrent transactions then lock the rows they share in the same order, so
   // two writers upserting the same buckets wait for each other instead of deadlocking (40P01).
-  return [...byKey.entries()].sort((a, b) => compareKeys(a[1], b[1])).map(([, d]) => d);
+  return [...byKey.values()].sort(compareDeltas);
 }
 
-function compareKeys(a: RollupDelta, b: RollupDelta): number {
-  return a.grain - b.grain || a.bucketUs - b.bucketUs || cmp(a.endpoint, b.endpoint) || cmp(a.method, b.method) ||
-    cmp(a.companyId, b.companyId) || cmp(a.service, b.service) || cmp(a.tokenName, b.tokenName) || a.status - b.status;
+function compareDeltas(a: RollupDelta, b: RollupDelta): number {
+  const c = a.grain - b.grain || a.bucketUs - b.bucketUs;
+  if (c !== 0) return c;
+  for (let i = 0; i < a.key.length; i++) {
+    const x = a.key[i];
+    const y = b.key[i];
+    if (x !== y) return typeof x === 'number' && typeof y === 'number' ? x - y : x < y ? -1 : 1;
+  }
+  return 0;
 }
-
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function deltaValues(d: RollupDelta): Array<string | number> {
-  return [d.grain, d.bucketUs, d.endpoint, d.method, d.companyId, d.service, d.tokenName, d.status, d.n, d.lastUs, ...d.hist];
+  return [d.grain, d.bucketUs, ...d.key, d.n, d.lastUs, ...d.hist];
 }
 
-function upsertSql(dialect: Dialect, rows: number): string {
+function upsertSql(dialect: Dialect, level: RollupLevel, rows: number): string {
   const max = dialect === 'postgres' ? 'GREATEST' : 'MAX';
-  const tuple = `(${COLUMNS.map(() => '?').join(', ')})`;
-  const sets = ['n', ...HIST_COLUMNS].map((c) => `${c} = ${ROLLUP_TABLE}.${c} + excluded.${c}`);
-  sets.push(`last_us = ${max}(${ROLLUP_TABLE}.last_us, excluded.last_us)`);
-  return `INSERT INTO ${ROLLUP_TABLE} (${COLUMNS.join(', ')}) VALUES ${new Array(rows).fill(tuple).join(', ')} ` +
-    `ON CONFLICT (${KEY_COLUMNS.join(', ')}) DO UPDATE SET ${sets.join(', ')}`;
+  const t = level.table;
+  const tuple = `(${columns(level).map(() => '?').join(', ')})`;
+  const sets = ['n', ...HIST_COLUMNS].map((c) => `${c} = ${t}.${c} + excluded.${c}`);
+  sets.push(`last_us = ${max}(${t}.last_us, excluded.last_us)`);
+  return `INSERT INTO ${t} (${columns(level).join(', ')}) VALUES ${new Array(rows).fill(tuple).join(', ')} ` +
+    `ON CONFLICT (${keyColumns(level).join(', ')}) DO UPDATE SET ${sets.join(', ')}`;
 }
 
-/** Rollup rows per upsert statement: 92 parameters each, under SQLite's 32 766. */
+/** Rollup rows per upsert statement: at most 92 parameters each, under SQLite's 32 766. */
 const DELTAS_PER_STATEMENT = 300;
 
 /** Removes the rollup rows that subtraction left empty, in the buckets the deltas touched. */
-async function dropEmpty(trx: Knex | Knex.Transaction, deltas: readonly RollupDelta[]): Promise<void> {
+async function dropEmpty(trx: Knex | Knex.Transaction, level: RollupLevel, deltas: readonly RollupDelta[]): Promise<void> {
   const ranges = new Map<number, [number, number]>();
   for (const d of deltas) {
     const r = ranges.get(d.grain);
@@ -191,23 +218,27 @@ async function dropEmpty(trx: Knex | Knex.Transaction, deltas: readonly RollupDe
     }
   }
   for (const [grain, [lo, hi]] of ranges) {
-    await trx(ROLLUP_TABLE).where('grain', grain).whereBetween('bucket_us', [lo, hi]).where('n', '<=', 0).del();
+    await trx(level.table).where('grain', grain).whereBetween('bucket_us', [lo, hi]).where('n', '<=', 0).del();
   }
 }
 
 /**
- * Adds (or, with sign -1, subtracts) these rows to the rollups. Call it inside the write
- * transaction that inserted (or deleted) exactly these rows, so that the rollups and the rows
- * commit together. The one function of the Knex write paths (sqlite3 and pg).
+ * Adds (or, with sign -1, subtracts) these rows to the rollups of every level. Call it inside
+ * the write transaction that inserted (or deleted) exactly these rows, so that the rollups and
+ * the rows commit together. The one function of the Knex write paths (sqlite3 and pg).
  */
-export async function applyRollups(trx: Knex | Knex.Transaction, dialect: Dialect, facts: readonly RollupFact[], sign: 1 | -1 = 1, grains: readonly number[] = GRAINS_US): Promise<void> {
+export async function applyRollups(
+  trx: Knex | Knex.Transaction, dialect: Dialect, facts: readonly RollupFact[], sign: 1 | -1 = 1, grains: readonly number[] = GRAINS_US, levels = LEVELS,
+): Promise<void> {
   if (facts.length === 0) return;
-  const deltas = aggregateFacts(facts, grains, sign);
-  for (let i = 0; i < deltas.length; i += DELTAS_PER_STATEMENT) {
-    const chunk = deltas.slice(i, i + DELTAS_PER_STATEMENT);
-    await trx.raw(upsertSql(dialect, chunk.length), chunk.flatMap(deltaValues));
+  for (const level of levels) {
+    const deltas = aggregateFacts(facts, level, grains, sign);
+    for (let i = 0; i < deltas.length; i += DELTAS_PER_STATEMENT) {
+      const chunk = deltas.slice(i, i + DELTAS_PER_STATEMENT);
+      await trx.raw(upsertSql(dialect, level, chunk.length), chunk.flatMap(deltaValues));
+    }
+    if (sign < 0) await dropEmpty(trx, level, deltas);
   }
-  if (sign < 0) await dropEmpty(trx, deltas);
 }
 
 type PreparedRollups = (facts: readonly RollupFact[]) => void;
@@ -220,25 +251,41 @@ const preparedByConnection = new WeakMap<BetterSqlite3.Database, PreparedRollups
 export function prepareRollups(db: BetterSqlite3.Database): PreparedRollups {
   let apply = preparedByConnection.get(db);
   if (!apply) {
-    const statement = db.prepare(upsertSql('sqlite', 1));
+    const statements = LEVELS.map((level) => ({ level, statement: db.prepare(upsertSql('sqlite', level, 1)) }));
     apply = (facts) => {
-      for (const d of aggregateFacts(facts)) statement.run(deltaValues(d));
+      for (const { level, statement } of statements) for (const d of aggregateFacts(facts, level)) statement.run(deltaValues(d));
     };
     preparedByConnection.set(db, apply);
   }
   return apply;
 }
 
-/** Creates the rollup table (migration 006). */
-export async function createRollupTable(knex: Knex, dialect: Dialect): Promise<void> {
+const NUMERIC_DIMENSIONS = new Set(['status', 'status_class']);
+
+/** Creates the rollup table of a level (migrations 006 and 011). */
+export async function createRollupTable(knex: Knex, dialect: Dialect, level: RollupLevel = FINE): Promise<void> {
   const int = dialect === 'postgres' ? 'bigint' : 'INTEGER';
   const hist = HIST_COLUMNS.map((c) => `${c} ${dialect === 'postgres' ? 'integer' : 'INTEGER'} NOT NULL DEFAULT 0`).join(', ');
+  const dims = level.dimensions.map((d) => `${d} ${NUMERIC_DIMENSIONS.has(d) ? int : 'TEXT'} NOT NULL`).join(', ');
   // SQLite: WITHOUT ROWID clusters the rows on the key, so a window is one ordered range read.
   await knex.raw(
-    `CREATE TABLE ${ROLLUP_TABLE} (grain ${int} NOT NULL, bucket_us ${int} NOT NULL, endpoint TEXT NOT NULL, method TEXT NOT NULL, ` +
-      `company_id TEXT NOT NULL, service TEXT NOT NULL, token_name TEXT NOT NULL, status ${int} NOT NULL, ` +
-      `n ${int} NOT NULL, last_us ${int} NOT NULL, ${hist}, PRIMARY KEY (${KEY_COLUMNS.join(', ')}))` +
+    `CREATE TABLE ${level.table} (grain ${int} NOT NULL, bucket_us ${int} NOT NULL, ${dims}, ` +
+      `n ${int} NOT NULL, last_us ${int} NOT NULL, ${hist}, PRIMARY KEY (${keyColumns(level).join(', ')}))` +
       (dialect === 'sqlite' ? ' WITHOUT ROWID' : ''),
+  );
+}
+
+/**
+ * Creates the coarse rollups and fills them from the fine ones (migration 011): one grouped
+ * INSERT … SELECT over `logs_rollup`, which holds every fine row's counts and histograms.
+ */
+export async function createCoarseRollups(knex: Knex, dialect: Dialect): Promise<void> {
+  await createRollupTable(knex, dialect, COARSE);
+  const hist = HIST_COLUMNS.map((c) => `SUM(${c})`).join(', ');
+  await knex.raw(
+    `INSERT INTO ${COARSE.table} (${columns(COARSE).join(', ')}) ` +
+      `SELECT grain, bucket_us, endpoint, method, company_id, status / 100, SUM(n), MAX(last_us), ${hist} ` +
+      `FROM ${ROLLUP_TABLE} GROUP BY grain, bucket_us, endpoint, method, company_id, status / 100`,
   );
 }
 
@@ -247,7 +294,10 @@ export async function createRollupTable(knex: Knex, dialect: Dialect): Promise<v
  * bypassed the store): one day of rows at a time, in time order, so memory stays bounded.
  */
 export async function rebuildRollups(knex: Knex, dialect: Dialect, onProgress?: (rows: number) => void): Promise<number> {
-  await knex(ROLLUP_TABLE).del();
+  // Migration 006 rebuilds before migration 011 has made the coarse table.
+  const levels: RollupLevel[] = [];
+  for (const level of LEVELS) if (await knex.schema.hasTable(level.table)) levels.push(level);
+  for (const level of levels) await knex(level.table).del();
   const bounds = (await knex('logs').min('ts_us as lo').max('ts_us as hi').first()) as { lo: unknown; hi: unknown } | undefined;
   if (!bounds || bounds.lo === null || bounds.lo === undefined) return 0;
   const lo = Math.floor(Number(bounds.lo) / DAY_US) * DAY_US;
@@ -256,7 +306,7 @@ export async function rebuildRollups(knex: Knex, dialect: Dialect, onProgress?: 
   for (let day = lo; day <= hi; day += DAY_US) {
     const chunk = (await knex('logs').select(...FACT_COLUMNS).where('ts_us', '>=', day).where('ts_us', '<', day + DAY_US)) as Array<Record<string, unknown>>;
     if (chunk.length === 0) continue;
-    await knex.transaction((trx) => applyRollups(trx, dialect, chunk.map(factFromRow)));
+    await knex.transaction((trx) => applyRollups(trx, dialect, chunk.map(factFromRow), 1, GRAINS_US, levels));
     rows += chunk.length;
     onProgress?.(rows);
   }
@@ -268,27 +318,37 @@ export async function rebuildRollups(knex: Knex, dialect: Dialect, onProgress?: 
  * transaction that deletes them and before it does: rollup buckets wholly inside the range are
  * dropped; the rows still stored in the buckets that straddle an end (at most two per grain)
  * are read and subtracted. Rows of the range deleted by earlier transactions are no longer read.
+ * Rollup rows are changed level by level, finest grain first, the order of the write paths, so
+ * that a purge and a concurrent write never wait for each other in a cycle.
  */
 export async function removeRangeFromRollups(trx: Knex | Knex.Transaction, dialect: Dialect, lo: number | null, hi: number): Promise<void> {
+  const perGrain: Array<{ grain: number; whole: [number, number] | null; facts: RollupFact[] }> = [];
   for (const grain of GRAINS_US) {
     const firstWhole = lo === null ? -Infinity : Math.ceil(lo / grain) * grain;
     const wholeEnd = Math.floor(hi / grain) * grain;
-    if (firstWhole < wholeEnd) {
-      await trx(ROLLUP_TABLE).where('grain', grain).where('bucket_us', '<', wholeEnd).modify((qb) => {
-        if (lo !== null) qb.where('bucket_us', '>=', firstWhole);
-      }).del();
-    }
     const partial: Array<[number | null, number]> = [];
     if (lo !== null && firstWhole > wholeEnd) partial.push([lo, hi]); // both ends in one bucket
     else {
       if (lo !== null && lo < firstWhole) partial.push([lo, Math.min(firstWhole, hi)]);
       if (wholeEnd < hi) partial.push([lo === null ? wholeEnd : Math.max(wholeEnd, lo), hi]);
     }
+    const facts: RollupFact[] = [];
     for (const [from, to] of partial) {
       const rows = (await trx('logs').select(...FACT_COLUMNS).where('ts_us', '<', to).modify((qb) => {
         if (from !== null) qb.where('ts_us', '>=', from);
       })) as Array<Record<string, unknown>>;
-      await applyRollups(trx, dialect, rows.map(factFromRow), -1, [grain]);
+      for (const row of rows) facts.push(factFromRow(row));
+    }
+    perGrain.push({ grain, whole: firstWhole < wholeEnd ? [firstWhole, wholeEnd] : null, facts });
+  }
+  for (const level of LEVELS) {
+    for (const { grain, whole, facts } of perGrain) {
+      if (whole) {
+        await trx(level.table).where('grain', grain).where('bucket_us', '<', whole[1]).modify((qb) => {
+          if (lo !== null) qb.where('bucket_us', '>=', whole[0]);
+        }).del();
+      }
+      await applyRollups(trx, dialect, facts, -1, [grain], [level]);
     }
   }
 }

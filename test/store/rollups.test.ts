@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import type { AuditRecord } from '../../src/record/types';
 import { MIGRATION_CONFIG } from '../../src/store/migrations';
 import {
-  aggregateFacts, binValue, HOUR_US, factFromRow, FACT_COLUMNS, histogramPercentile, LATENCY_BINS, latencyBin, PERCENTILE_RELATIVE_ERROR, ROLLUP_TABLE,
+  aggregateFacts, binValue, COARSE, HOUR_US, factFromRow, FACT_COLUMNS, histogramPercentile, LATENCY_BINS, latencyBin, LEVELS, PERCENTILE_RELATIVE_ERROR,
+  ROLLUP_TABLE, type RollupLevel,
 } from '../../src/store/rollups';
 import { planWindow } from '../../src/store/rollup-reads';
 import { computeStats } from '../../src/store/stats';
@@ -16,31 +17,34 @@ const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 20, 12, 17, 23);
 
-/** Every rollup row as stored, in one canonical text per row. */
-async function storedRollups(store: SqlStore): Promise<string[]> {
-  const rows = (await store.raw(ROLLUP_TABLE).select('*')) as Array<Record<string, unknown>>;
+/** Every rollup row of a level as stored, in one canonical text per row. */
+async function storedRollups(store: SqlStore, level: RollupLevel): Promise<string[]> {
+  const rows = (await store.raw(level.table).select('*')) as Array<Record<string, unknown>>;
+  const value = (d: string, v: unknown) => (d === 'status' || d === 'status_class' ? Number(v) : v);
   return rows
-    .map((r) => JSON.stringify([Number(r.grain), Number(r.bucket_us), r.endpoint, r.method, r.company_id, r.service, r.token_name, Number(r.status), Number(r.n), Number(r.last_us), ...Array.from({ length: LATENCY_BINS }, (_, k) => Number(r[`h${k}`]))]))
+    .map((r) => JSON.stringify([Number(r.grain), Number(r.bucket_us), ...level.dimensions.map((d) => value(d, r[d])), Number(r.n), Number(r.last_us), ...Array.from({ length: LATENCY_BINS }, (_, k) => Number(r[`h${k}`]))]))
     .sort();
 }
 
-/** The rollup rows recomputed from the rows now in `logs`. */
-async function expectedRollups(store: SqlStore): Promise<string[]> {
+/** The rollup rows of a level recomputed from the rows now in `logs`. */
+async function expectedRollups(store: SqlStore, level: RollupLevel): Promise<string[]> {
   const rows = (await store.raw('logs').select(...FACT_COLUMNS)) as Array<Record<string, unknown>>;
-  return aggregateFacts(rows.map(factFromRow))
-    .map((d) => JSON.stringify([d.grain, d.bucketUs, d.endpoint, d.method, d.companyId, d.service, d.tokenName, d.status, d.n, d.lastUs, ...d.hist]))
+  return aggregateFacts(rows.map(factFromRow), level)
+    .map((d) => JSON.stringify([d.grain, d.bucketUs, ...d.key, d.n, d.lastUs, ...d.hist]))
     .sort();
 }
 
 async function expectExactRollups(store: SqlStore): Promise<void> {
-  const [stored, expected] = await Promise.all([storedRollups(store), expectedRollups(store)]);
-  expect(stored.length).to.equal(expected.length);
-  expect(stored).to.deep.equal(expected);
-  // And independently of the aggregation code: each grain's counts add up to the rows.
   const rows = Number(((await store.raw('logs').count('* as n').first()) as { n: unknown }).n);
-  for (const grain of [3_600_000_000, 86_400_000_000]) {
-    const sum = (await store.raw(ROLLUP_TABLE).where('grain', grain).sum('n as n').first()) as { n: unknown };
-    expect(Number(sum.n ?? 0), `grain ${grain}`).to.equal(rows);
+  for (const level of LEVELS) {
+    const [stored, expected] = await Promise.all([storedRollups(store, level), expectedRollups(store, level)]);
+    expect(stored.length, level.table).to.equal(expected.length);
+    expect(stored, level.table).to.deep.equal(expected);
+    // And independently of the aggregation code: each grain's counts add up to the rows.
+    for (const grain of [3_600_000_000, 86_400_000_000]) {
+      const sum = (await store.raw(level.table).where('grain', grain).sum('n as n').first()) as { n: unknown };
+      expect(Number(sum.n ?? 0), `${level.table} grain ${grain}`).to.equal(rows);
+    }
   }
 }
 
@@ -234,7 +238,9 @@ forEachStore('rollups', ({ store }) => {
     expect(stats.total).to.equal(remaining.length);
   });
 
-  it('are rebuilt from the stored rows by the migration', async () => {
+  it('are rebuilt from the stored rows by the migrations (fine from the rows, coarse from the fine)', async () => {
+    await store().raw.migrate.down({ ...MIGRATION_CONFIG, name: '011_coarse_rollups' });
+    expect(await store().raw.schema.hasTable(COARSE.table)).to.equal(false);
     await store().raw.migrate.down({ ...MIGRATION_CONFIG, name: '006_rollups' });
     expect(await store().raw.schema.hasTable(ROLLUP_TABLE)).to.equal(false);
     await store().migrate();
