@@ -3,22 +3,26 @@
  * store in the same run. 40 OTLP/HTTP protobuf requests of 512 HTTP server spans (15–20
  * attributes each, request bodies with card data and emails), sent by 2 concurrent senders as
  * a Collector's exporter does; the receiver decodes, maps, redacts and commits before it
- * answers, so "done" means stored. Medians of several rounds, each into a fresh database.
+ * answers, so "done" means stored. Medians of several rounds, each into a fresh database, or
+ * with BENCH_INGEST_PRELOAD=N into the reusable N-row dataset of bench/dataset.ts (30 days
+ * ending 1 December 2026; the measured spans are newer, and are removed again after each step
+ * with their rollup rows, so the dataset stays exact for the other benchmarks).
  */
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { toSpanInput } from '../src/exporter';
 import { startOtlpHttpReceiver } from '../src/receiver';
 import { decodeProtobuf } from '../src/receiver/decode';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Client } from 'pg';
-import { openStore } from '../src/store';
-import { preloadPostgres, preloadSqlite } from './preload';
-import sqlite3 from 'sqlite3';
+import { openStore, type SqliteDriver, type SqlStore } from '../src/store';
+import { DATASET_END_MS, datasetUrl, openDataset } from './dataset';
 import { createRecordMapper } from '../src/record';
 import type { AuditRecord } from '../src/record/types';
+import { LEVELS } from '../src/store/rollups';
 import { toRow } from '../src/store/rows';
+import { indexNewRowsSync } from '../src/store/sqlite-indexes';
 import { makeServerSpans, postUntilStored, protobufBatches } from '../test/helpers/otlp-batches';
 import { dialects, fmt, freshStore, median, pgReachable, ratio, table, type BenchStore } from './lib';
 
@@ -30,33 +34,49 @@ const SENDERS = 2;
 const PRELOAD = Number(process.env.BENCH_INGEST_PRELOAD ?? 0);
 /** SQLite's preloaded rows when they differ (BENCH_INGEST_PRELOAD_SQLITE; default: BENCH_INGEST_PRELOAD). */
 const PRELOAD_SQLITE = Number(process.env.BENCH_INGEST_PRELOAD_SQLITE ?? PRELOAD);
-/** Preloaded rows end here; the measured spans start now, after them. */
-const PRELOAD_END_MS = Date.UTC(2026, 11, 1);
-const PRELOAD_PG_DB = process.env.BENCH_PG_DATABASE ?? 'auditspan_bench_preload';
-const PRELOAD_DIR = process.env.BENCH_DATA_DIR ?? join(tmpdir(), 'auditspan-bench');
+/** The datasets' rows end here; the measured spans start now, after them. */
+const PRELOAD_END_US = DATASET_END_MS * 1000;
 /** `serve` processes sharing one PostgreSQL for the several-receivers row (0 leaves it out). */
 const RECEIVERS = Number(process.env.BENCH_INGEST_RECEIVERS ?? 2);
 const CLI = join(__dirname, '..', 'dist', 'cli', 'main.js');
 
 /**
- * The database a measurement writes into: a fresh one, or the preloaded one (made on first use,
- * reused by later runs), from which the measured rows are deleted again afterwards.
+ * The database a measurement writes into: a fresh one, or the dataset of bench/dataset.ts
+ * (made on first use, reused by later runs), from which the measured rows and their rollup
+ * rows are removed again afterwards.
  */
-async function target(dialect: 'sqlite' | 'postgres'): Promise<BenchStore & { fromMs: number }> {
-  if (PRELOAD === 0) return { ...(await freshStore(dialect)), fromMs: 0 };
-  const p = dialect === 'postgres'
-    ? await preloadPostgres(PRELOAD_PG_DB, PRELOAD, PRELOAD_END_MS)
-    : await preloadSqlite(join(PRELOAD_DIR, 'ingest.db'), PRELOAD_SQLITE, PRELOAD_END_MS);
-  const store = await openStore({ url: p.url });
+async function target(dialect: 'sqlite' | 'postgres', sqliteDriver?: SqliteDriver): Promise<BenchStore & { fromMs: number }> {
+  if (PRELOAD === 0) return { ...(await freshStore(dialect, sqliteDriver)), fromMs: 0 };
+  const url = datasetUrl(dialect, dialect === 'sqlite' ? PRELOAD_SQLITE : PRELOAD);
+  const store = await openStore({ url, sqliteDriver });
   return {
-    store, url: p.url, fromMs: PRELOAD_END_MS,
+    store, url, fromMs: DATASET_END_MS,
     async dispose() {
+      await removeMeasured(store);
       await store.close();
-      const again = await openStore({ url: p.url });
-      await again.raw('logs').where('ts_us', '>=', p.endUs).del();
-      await again.close();
     },
   };
+}
+
+/** Makes the datasets a preloaded run writes into (once; later runs reuse them). */
+async function ensureDatasets(dialect: 'sqlite' | 'postgres'): Promise<void> {
+  if (PRELOAD === 0) return;
+  const { store } = await openDataset(dialect, dialect === 'sqlite' ? PRELOAD_SQLITE : PRELOAD);
+  // A run stopped half-way left measured rows behind: take them out before measuring.
+  await removeMeasured(store);
+  await store.close();
+}
+
+/**
+ * Removes the rows written after the dataset's end, and their rollups: every rollup bucket from
+ * the end on holds measured rows only, so it is dropped whole. Their SQLite search entries go
+ * with the rows (delete triggers).
+ */
+async function removeMeasured(store: SqlStore): Promise<void> {
+  await store.raw.transaction(async (trx) => {
+    for (const level of LEVELS) await trx(level.table).where('bucket_us', '>=', PRELOAD_END_US).del();
+    await trx('logs').where('ts_us', '>=', PRELOAD_END_US).del();
+  });
 }
 
 /** Starts `n` `auditspan serve` processes (the built CLI) on `db`; resolves with their OTLP/HTTP URLs. */
@@ -95,9 +115,11 @@ async function send(urls: string[], bodies: Array<Uint8Array<ArrayBuffer>>, span
 
 /**
  * The physical limit: the same rows into the same indexed `logs` table through the bare driver,
- * 512 rows per transaction — a prepared single-row statement on SQLite (the fastest path with
- * sqlite3, NOTES.md), one multi-row INSERT on PostgreSQL — with no mapping, no knex and no
- * duplicate handling. Returns rows/s.
+ * 512 rows per transaction — a prepared single-row statement on better-sqlite3 (the fastest
+ * SQLite path, NOTES.md) followed by the batch's search indexing that the schema needs (one
+ * `INSERT … SELECT` per FTS5 table, as every write path does), one multi-row INSERT on
+ * PostgreSQL (whose search index is a GIN index, kept by the insert) — with no mapping, no
+ * rollups, no knex and no duplicate handling. Returns rows/s.
  */
 async function rawDriverInsert(dialect: 'sqlite' | 'postgres', target: BenchStore, records: AuditRecord[]): Promise<number> {
   const now = Date.now();
@@ -105,18 +127,21 @@ async function rawDriverInsert(dialect: 'sqlite' | 'postgres', target: BenchStor
   const columns = Object.keys(rows[0]);
   const values = (row: Record<string, unknown>) => columns.map((c) => (typeof row[c] === 'boolean' ? (row[c] ? 1 : 0) : row[c]));
   if (dialect === 'sqlite') {
-    const db = new sqlite3.Database(target.url);
-    const exec = (sql: string) => new Promise<void>((res, rej) => db.exec(sql, (e) => (e ? rej(e) : res())));
-    await exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL');
+    const db = new Database(target.url);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 10000');
     const stmt = db.prepare(`INSERT INTO logs (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
+    const maxId = db.prepare('SELECT coalesce(max(id), 0) FROM logs').pluck();
+    const batch = db.transaction((chunk: Array<Record<string, unknown>>) => {
+      const bound = maxId.get() as number;
+      for (const row of chunk) stmt.run(values(row));
+      indexNewRowsSync(db, bound);
+    });
     const t = performance.now();
-    for (let i = 0; i < rows.length; i += BATCH) {
-      await exec('BEGIN');
-      await Promise.all(rows.slice(i, i + BATCH).map((row) => new Promise<void>((res, rej) => stmt.run(values(row), (e: Error | null) => (e ? rej(e) : res())))));
-      await exec('COMMIT');
-    }
+    for (let i = 0; i < rows.length; i += BATCH) batch(rows.slice(i, i + BATCH));
     const rate = rows.length / ((performance.now() - t) / 1000);
-    await new Promise<void>((res) => stmt.finalize(() => db.close(() => res())));
+    db.close();
     return rate;
   }
   const client = new Client({ connectionString: target.url });
@@ -151,13 +176,15 @@ export async function run(): Promise<string> {
   const rows: Array<Array<string>> = [];
   const processRows: Array<Array<string>> = [];
   for (const dialect of dialects(await pgReachable())) {
+    await ensureDatasets(dialect);
     const raw: number[] = [];
     const direct: number[] = [];
     const viaReceiver: number[] = [];
     const viaOne: number[] = [];
     const viaMany: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
-      const base = await target(dialect);
+      // The raw insert opens the file with better-sqlite3: so does the store here (one SQLite copy per file).
+      const base = await target(dialect, 'better-sqlite3');
       raw.push(await rawDriverInsert(dialect, base, records));
       await base.dispose();
 
@@ -205,13 +232,14 @@ export async function run(): Promise<string> {
     `\`npm run bench -- ingest\` — ${BATCHES} OTLP/HTTP protobuf requests × ${BATCH} HTTP server spans (${fmt(total)} spans,`,
     `with request bodies to redact), ${SENDERS} concurrent senders, acknowledged only once committed; ${ROUNDS} rounds, medians,`,
     PRELOAD > 0
-      ? `each round into a table already holding ${fmt(PRELOAD)} rows on PostgreSQL and ${fmt(PRELOAD_SQLITE)} on SQLite (BENCH_INGEST_PRELOAD, BENCH_INGEST_PRELOAD_SQLITE; the measured rows are deleted after each step). Every acknowledged span was counted in the database.`
+      ? `each round into a table already holding ${fmt(PRELOAD)} rows on PostgreSQL and ${fmt(PRELOAD_SQLITE)} on SQLite (the datasets of bench/dataset.ts, with their rollups and search indexes; BENCH_INGEST_PRELOAD, BENCH_INGEST_PRELOAD_SQLITE; the measured rows and their rollup rows are removed after each step). Every acknowledged span was counted in the database.`
       : 'each round into a fresh database. Every acknowledged span was counted in the database.',
     '',
     table(['database', 'raw driver insert (rows/s)', 'store.insertBatch in process (rows/s)', 'through the receiver (spans/s)', 'receiver vs raw'], rows),
     '',
-    'Raw driver insert: the same rows into the same indexed table through the bare driver (sqlite3 prepared',
-    'statement / pg multi-row INSERT), 512 per transaction, no mapping, no knex, no duplicate handling.',
+    'Raw driver insert: the same rows into the same indexed table through the bare driver (better-sqlite3 prepared',
+    'statement and the batch\'s FTS5 indexing / pg multi-row INSERT), 512 per transaction, no mapping, no rollups, no knex,',
+    'no duplicate handling.',
     '',
     `Decoding protobuf + mapping + redaction alone, in process: ${fmt(median(decodeRuns))} spans/s on one core.`,
     ...(processRows.length > 0

@@ -164,7 +164,7 @@ async function queries(dialect: 'sqlite' | 'postgres'): Promise<string> {
 
 /**
  * The store the retention part runs on: BENCH_RETENTION_DATASET=1 takes a copy of the SQLite
- * dataset of BENCH_ROLLUP_ROWS rows (30 days; each purge takes one day); otherwise a fresh file
+ * dataset of BENCH_ROLLUP_ROWS rows (30 days; each purge takes its oldest 2 hours left, enough to outlast the ingest it overlaps); otherwise a fresh file
  * with BENCH_RETENTION_ROWS generated rows over 5 days (each purge takes 1.25 days).
  */
 async function retentionStore(): Promise<{ t: BenchStore; rows: number; oldestMs: number; purgeMs: number }> {
@@ -181,7 +181,7 @@ async function retentionStore(): Promise<{ t: BenchStore; rows: number; oldestMs
       await copy.close();
       for (const suffix of ['', '-wal', '-shm']) rmSync(url + suffix, { force: true });
     };
-    return { t: { store: copy, url, dispose }, rows: ROWS, oldestMs: DATASET_END_MS - 30 * DAY, purgeMs: DAY };
+    return { t: { store: copy, url, dispose }, rows: ROWS, oldestMs: DATASET_END_MS - 30 * DAY, purgeMs: 2 * HOUR };
   }
   const t = await freshStore('sqlite');
   const rows = Number(process.env.BENCH_RETENTION_ROWS ?? 200_000);
