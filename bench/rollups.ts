@@ -167,7 +167,7 @@ async function queries(dialect: 'sqlite' | 'postgres'): Promise<string> {
  * dataset of BENCH_ROLLUP_ROWS rows (30 days; each purge takes its oldest 2 hours left, enough to outlast the ingest it overlaps); otherwise a fresh file
  * with BENCH_RETENTION_ROWS generated rows over 5 days (each purge takes 1.25 days).
  */
-async function retentionStore(): Promise<{ t: BenchStore; rows: number; oldestMs: number; purgeMs: number }> {
+async function retentionStore(): Promise<{ t: BenchStore; rows: number; oldestMs: number; purgeSpanMs: number }> {
   if (process.env.BENCH_RETENTION_DATASET === '1') {
     const { store } = await openDataset('sqlite', ROWS);
     await store.raw.raw('PRAGMA wal_checkpoint(TRUNCATE)');
@@ -181,7 +181,7 @@ async function retentionStore(): Promise<{ t: BenchStore; rows: number; oldestMs
       await copy.close();
       for (const suffix of ['', '-wal', '-shm']) rmSync(url + suffix, { force: true });
     };
-    return { t: { store: copy, url, dispose }, rows: ROWS, oldestMs: DATASET_END_MS - 30 * DAY, purgeMs: 2 * HOUR };
+    return { t: { store: copy, url, dispose }, rows: ROWS, oldestMs: DATASET_END_MS - 30 * DAY, purgeSpanMs: 2 * HOUR };
   }
   const t = await freshStore('sqlite');
   const rows = Number(process.env.BENCH_RETENTION_ROWS ?? 200_000);
@@ -190,12 +190,12 @@ async function retentionStore(): Promise<{ t: BenchStore; rows: number; oldestMs
     const records = generateRecords(10_000, 900 + i, { endMs: oldestMs + ((i + 10_000) / rows) * 5 * DAY, spanMs: (10_000 / rows) * 5 * DAY });
     for (let j = 0; j < records.length; j += 512) await t.store.insertBatch(records.slice(j, j + 512));
   }
-  return { t, rows, oldestMs, purgeMs: 1.25 * DAY };
+  return { t, rows, oldestMs, purgeSpanMs: 1.25 * DAY };
 }
 
 /** SQLite ingest with and without a concurrent retention purge of older rows, in one process as `serve` runs them. */
 async function retention(): Promise<string> {
-  const { t, rows: PRELOAD, oldestMs, purgeMs: purgeSpan } = await retentionStore();
+  const { t, rows: PRELOAD, oldestMs, purgeSpanMs } = await retentionStore();
   const BATCHES = Number(process.env.BENCH_RETENTION_BATCHES ?? 100);
   try {
     let walMax = 0;
@@ -220,7 +220,7 @@ async function retention(): Promise<string> {
     for (let round = 0; round < 3; round++) {
       alone.push(await ingest(100 + round));
       if (round === 2) break;
-      const cutoff = oldestMs + (round + 1) * purgeSpan;
+      const cutoff = oldestMs + (round + 1) * purgeSpanMs;
       const started = performance.now();
       const purge = t.store.purgeOlderThan(cutoff);
       const rate = await ingest(200 + round);

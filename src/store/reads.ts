@@ -41,8 +41,9 @@ async function latencyPage(knex: Knex, dialect: Dialect, filter: LogFilter, limi
   const boundary = [Number(edge.ts_us), Number(edge.id)];
   const recent = (await pageQuery(knex, dialect, filter, limit, cursor).whereRaw('(ts_us, id) >= (?, ?)', boundary)) as LogRow[];
   if (recent.length > limit) return recent;
-  const older = dialect === 'sqlite' ? olderByLatencyBins(knex, filter, boundary, limit + 1 - recent.length) : olderByLatencyWindows(knex, filter, boundary, limit + 1 - recent.length);
-  return [...recent, ...(await older)];
+  const rest = limit + 1 - recent.length;
+  const older = dialect === 'sqlite' ? await olderByLatencyBins(knex, filter, boundary, rest) : await olderByLatencyWindows(knex, filter, boundary, rest);
+  return [...recent, ...older];
 }
 
 const HOUR_US = 3_600_000_000;

@@ -61,6 +61,10 @@ async function dropPartition(knex: Knex, dialect: Dialect, p: PartitionRange): P
     // Dropping a partition locks `logs` exclusively for a moment; rather than queue every write
     // behind a long-running read, give up and try again at the next purge.
     await trx.raw("SET LOCAL lock_timeout = '10s'");
+    // Take that lock first, before any rollup row: a writer takes its lock on `logs` before its
+    // rollup rows too, so a late span written into this day while it is dropped waits instead of
+    // deadlocking (40P01) with the purge.
+    await trx.raw('LOCK TABLE logs IN ACCESS EXCLUSIVE MODE');
     const { rows } = (await trx.raw(`SELECT count(*) AS n FROM ${p.name}`)) as { rows: Array<{ n: string }> };
     await onRangeRemoved(trx, dialect, { fromUs: p.fromUs, toUs: p.toUs });
     await trx.raw(`DROP TABLE ${p.name}`);

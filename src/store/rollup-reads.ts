@@ -69,7 +69,7 @@ export function planWindow(fromUs: number, toUs: number | null, grains: readonly
  * The rollup level that serves a filter: the coarse rollups (endpoint, method, company, status
  * class) unless it names a token, a service or a status code.
  */
-export function levelFor(filter: LogFilter): RollupLevel {
+function levelFor(filter: LogFilter): RollupLevel {
   return filter.tokens?.length || filter.services?.length || filter.statusCodes?.length ? FINE : COARSE;
 }
 

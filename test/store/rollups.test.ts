@@ -227,6 +227,26 @@ forEachStore('rollups', ({ store }) => {
     }
   });
 
+  it('stay exact when batches, some late and straddling the cutoff, are written during a purge', async () => {
+    const cutoff = NOW - 3.5 * DAY + 7 * 60_000 + 11;
+    const late = generateRecords(1200, 34, { endMs: cutoff + HOUR, spanMs: 2 * HOUR });
+    const fresh = generateRecords(1200, 35, { endMs: NOW, spanMs: DAY });
+    const batches: AuditRecord[][] = [];
+    for (let i = 0; i < late.length; i += 100) batches.push(late.slice(i, i + 100), fresh.slice(i, i + 100));
+    // Two writers and a purge in small batches at once: on PostgreSQL their rollup row locks
+    // interleave (a lock-order cycle would fail here with a deadlock).
+    const writer = async (mine: AuditRecord[][]) => {
+      for (const b of mine) await store().insertBatch(b);
+    };
+    await Promise.all([
+      store().purgeOlderThan(cutoff, { batchSize: 40 }),
+      writer(batches.filter((_, i) => i % 2 === 0)),
+      writer(batches.filter((_, i) => i % 2 === 1)),
+    ]);
+    stored.push(...late, ...fresh);
+    await expectExactRollups(store());
+  });
+
   it('stay exact through retention purges at an unaligned cutoff, in small batches', async () => {
     await store().purgeOlderThan(NOW - 3 * DAY + 17 * 60_000 + 123, { batchSize: 97 });
     await expectExactRollups(store());
