@@ -24,7 +24,7 @@ import { LEVELS } from '../src/store/rollups';
 import { toRow } from '../src/store/rows';
 import { indexNewRowsSync } from '../src/store/sqlite-indexes';
 import { makeServerSpans, postUntilStored, protobufBatches } from '../test/helpers/otlp-batches';
-import { dialects, fmt, freshStore, median, pgReachable, ratio, table, type BenchStore } from './lib';
+import { dialects, fmt, freshStore, median, pgReachable, ratio, SQLITE_CACHE_MB, table, type BenchStore } from './lib';
 
 const BATCH = 512;
 const BATCHES = Number(process.env.BENCH_INGEST_BATCHES ?? 40);
@@ -48,7 +48,7 @@ const CLI = join(__dirname, '..', 'dist', 'cli', 'main.js');
 async function target(dialect: 'sqlite' | 'postgres', sqliteDriver?: SqliteDriver): Promise<BenchStore & { fromMs: number }> {
   if (PRELOAD === 0) return { ...(await freshStore(dialect, sqliteDriver)), fromMs: 0 };
   const url = datasetUrl(dialect, dialect === 'sqlite' ? PRELOAD_SQLITE : PRELOAD);
-  const store = await openStore({ url, sqliteDriver });
+  const store = await openStore({ url, sqliteDriver, sqliteCacheMb: SQLITE_CACHE_MB });
   return {
     store, url, fromMs: DATASET_END_MS,
     async dispose() {

@@ -5,6 +5,9 @@ import { createTestStore } from '../test/helpers/stores';
 
 export { PG_URL, pgReachable } from '../test/helpers/stores';
 
+/** BENCH_SQLITE_CACHE_MB: the `sqliteCacheMb` of the SQLite stores that ingest and retention write into (unset: the default). */
+export const SQLITE_CACHE_MB = process.env.BENCH_SQLITE_CACHE_MB ? Number(process.env.BENCH_SQLITE_CACHE_MB) : undefined;
+
 export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);

@@ -17,7 +17,7 @@ import { openStore, type SqlStore } from '../src/store';
 import { generateRecords } from '../test/helpers/fixtures';
 import { listen } from '../test/helpers/http';
 import { DATA_DIR, DATASET_END_MS, datasetUrl, openDataset } from './dataset';
-import { type BenchStore, fmt, freshStore, median, percentile, pgReachable, table } from './lib';
+import { type BenchStore, fmt, freshStore, median, percentile, pgReachable, SQLITE_CACHE_MB, table } from './lib';
 
 const ROWS = Number(process.env.BENCH_ROLLUP_ROWS ?? 1_000_000);
 const SAMPLES = Number(process.env.BENCH_ROLLUP_SAMPLES ?? 7);
@@ -176,7 +176,7 @@ async function retentionStore(): Promise<{ t: BenchStore; rows: number; oldestMs
     const started = performance.now();
     copyFileSync(datasetUrl('sqlite', ROWS), url);
     process.stderr.write(`rollups: dataset copied in ${fmt((performance.now() - started) / 1000)} s\n`);
-    const copy = await openStore({ url });
+    const copy = await openStore({ url, sqliteCacheMb: SQLITE_CACHE_MB });
     const dispose = async () => {
       await copy.close();
       for (const suffix of ['', '-wal', '-shm']) rmSync(url + suffix, { force: true });
@@ -232,7 +232,7 @@ async function retention(): Promise<string> {
     return [
       '### SQLite under retention',
       '',
-      `${fmt(PRELOAD)} rows preloaded${process.env.BENCH_RETENTION_DATASET === '1' ? ' (a copy of the dataset)' : ''}; ${BATCHES} batches of 512 rows per measurement, alone and while \`purgeOlderThan\` deletes older rows`,
+      `${fmt(PRELOAD)} rows preloaded${process.env.BENCH_RETENTION_DATASET === '1' ? ' (a copy of the dataset)' : ''}${SQLITE_CACHE_MB ? `, sqliteCacheMb ${SQLITE_CACHE_MB}` : ''}; ${BATCHES} batches of 512 rows per measurement, alone and while \`purgeOlderThan\` deletes older rows`,
       `(2 000-row time-ranged batches, one transaction each, rollups subtracted in it), interleaved alone/during/alone/during/alone.`,
       '',
       table(['', 'rows/s (median)', 'runs'], [

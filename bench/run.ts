@@ -24,6 +24,8 @@ const BENCHES: Record<string, () => Bench> = {
   'receiver-memory': () => require('./receiver-memory') as Bench,
   'event-loop': () => require('./event-loop') as Bench,
   partitions: () => require('./partitions') as Bench,
+  drivers: () => require('./drivers') as Bench,
+  'fts-merge': () => require('./fts-merge') as Bench,
 };
 
 async function main(): Promise<void> {

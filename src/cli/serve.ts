@@ -54,7 +54,7 @@ export function refuseWeakSecrets(config: Partial<Pick<Config, 'adminKey' | 'ing
  */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<ServerHandle> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const store = await openStore({ url: config.db, partitionHours: config.partitionHours, sqliteSynchronous: config.sqliteSynchronous }).catch((err: unknown) => {
+  const store = await openStore({ url: config.db, partitionHours: config.partitionHours, sqliteSynchronous: config.sqliteSynchronous, sqliteCacheMb: config.sqliteCacheMb }).catch((err: unknown) => {
     throw new CliError(`cannot open database ${describeDb(config.db)}: ${(err as Error).message}`);
   });
   const closers: Array<() => Promise<void>> = [() => store.close()];

@@ -31,6 +31,7 @@ export interface Config {
   exitTimeoutMs: number;
   maxQueueBytes: number;
   sqliteSynchronous: 'normal' | 'full';
+  sqliteCacheMb: number;
   otlpMaxInflightBytes: number;
   otlpMaxSpanAttributes: number;
   otlpMaxAttributeLength: number;

@@ -145,6 +145,11 @@ export const SETTINGS = {
     description: 'SQLite durability: `normal` keeps an acknowledged batch across a process crash; `full` also across a power loss or OS crash (an fsync per commit). PostgreSQL follows its server\'s synchronous_commit.',
     usedBy: ['serve', 'register'],
   },
+  sqliteCacheMb: {
+    env: 'AUDITSPAN_SQLITE_CACHE_MB', flag: 'sqlite-cache-mb', kind: 'int', default: '32',
+    description: 'SQLite page cache of the server\'s connection, in MiB. Past a few million rows, give it the size of the search indexes (about 130 MiB per million rows) so that their merges read from memory: 3.8× the write rate at 10 M rows (docs/storage.md#sqlite-at-tens-of-millions-of-rows).',
+    usedBy: ['serve'],
+  },
   partitionHours: {
     env: 'AUDITSPAN_PARTITION_HOURS', kind: 'int', default: '24',
     description: 'PostgreSQL: width of the time partitions of the logs table created from now on, in hours (24: one per UTC day). Retention drops whole partitions.',

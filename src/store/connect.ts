@@ -1,5 +1,5 @@
 import knexFactory, { type Knex } from 'knex';
-import type { SqliteDriver, SqliteSynchronous } from './types';
+import type { SqliteSynchronous, StoreOptions } from './types';
 import type { ParsedDbUrl } from './url';
 
 export { parseDbUrl, DEFAULT_DB, type Dialect, type ParsedDbUrl } from './url';
@@ -11,7 +11,6 @@ const SQLITE_PRAGMAS = [
   'PRAGMA busy_timeout = 5000',
   'PRAGMA foreign_keys = ON',
   'PRAGMA temp_store = MEMORY',
-  'PRAGMA cache_size = -32000',
   // Checkpoint every 10 000 WAL pages (~40 MB) instead of SQLite's 1 000. Every commit rewrites
   // the recent leaf page of each index for each value in the batch (10 indexes); a longer WAL
   // window copies each such page back to the database once instead of several times: inserts
@@ -33,8 +32,12 @@ function synchronousPragma(mode: SqliteSynchronous): string {
   return `PRAGMA synchronous = ${mode === 'full' ? 'FULL' : 'NORMAL'}`;
 }
 
-export function createKnex(parsed: ParsedDbUrl, poolSize = 10, sqliteDriver: SqliteDriver = 'sqlite3', sqliteSynchronous: SqliteSynchronous = 'normal'): Knex {
-  const pragmas = [...SQLITE_PRAGMAS, synchronousPragma(sqliteSynchronous)].join(';');
+/** Default SQLite page cache per connection, in MiB (StoreOptions.sqliteCacheMb). */
+export const DEFAULT_SQLITE_CACHE_MB = 32;
+
+export function createKnex(parsed: ParsedDbUrl, options: Omit<StoreOptions, 'url'> = {}): Knex {
+  const { poolSize = 10, sqliteDriver = 'sqlite3', sqliteSynchronous = 'normal', sqliteCacheMb = DEFAULT_SQLITE_CACHE_MB } = options;
+  const pragmas = [...SQLITE_PRAGMAS, synchronousPragma(sqliteSynchronous), `PRAGMA cache_size = ${-1024 * sqliteCacheMb}`].join(';');
   if (parsed.dialect === 'postgres') {
     return knexFactory({
       client: 'pg',

@@ -12,7 +12,11 @@ export type * from './types';
 export function createStore(options: StoreOptions = {}): SqlStore {
   const sync = options.sqliteSynchronous;
   if (sync !== undefined && sync !== 'normal' && sync !== 'full') throw new TypeError(`auditspan: sqliteSynchronous must be "normal" or "full", got ${JSON.stringify(sync)}`);
-  return new SqlStore(parseDbUrl(options.url), options.poolSize, options.sqliteDriver, options.partitionHours, sync);
+  const cacheMb = options.sqliteCacheMb;
+  if (cacheMb !== undefined && (!Number.isSafeInteger(cacheMb) || cacheMb < 1)) {
+    throw new TypeError(`auditspan: sqliteCacheMb must be a positive whole number of MiB, got ${JSON.stringify(cacheMb)}`);
+  }
+  return new SqlStore(parseDbUrl(options.url), options);
 }
 
 /** Creates a store and applies migrations; throws StoreUnavailableError when the database cannot be reached. */

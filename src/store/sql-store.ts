@@ -18,8 +18,8 @@ import { rollupFacets, rollupStats, rollupsServe } from './rollup-reads';
 import { explainListLogs, listLogs } from './reads';
 import { insertBetterSqlite, insertWithKnex } from './writes';
 import type {
-  ApiKeyInfo, EndpointFigures, EndpointSummaryOptions, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView, SqliteDriver,
-  SqliteSynchronous, Stats, StatsOptions, Store, StoredLog, ViewFilter, ViewPage,
+  ApiKeyInfo, EndpointFigures, EndpointSummaryOptions, Facets, InsertResult, ListOptions, LogFilter, LogPage, LogView,
+  Stats, StatsOptions, Store, StoredLog, StoreOptions, ViewFilter, ViewPage,
 } from './types';
 
 const EXPORT_PAGE = 1000;
@@ -51,14 +51,15 @@ export class SqlStore implements Store {
   private readonly partitionUs: number;
   private partitions: PartitionCache | undefined;
 
-  constructor(parsed: ParsedDbUrl, poolSize?: number, sqliteDriver: SqliteDriver = 'sqlite3', partitionHours = DEFAULT_PARTITION_HOURS, sqliteSynchronous: SqliteSynchronous = 'normal') {
+  constructor(parsed: ParsedDbUrl, options: Omit<StoreOptions, 'url'> = {}) {
+    const { sqliteDriver = 'sqlite3', partitionHours = DEFAULT_PARTITION_HOURS } = options;
     if (!Number.isSafeInteger(partitionHours) || partitionHours < 1) {
       throw new StoreError(`partitionHours: ${partitionHours} is not a positive whole number of hours`);
     }
     this.partitionUs = partitionHours * HOUR_US;
     this.dialect = parsed.dialect;
     this.releaseFile = parsed.dialect === 'sqlite' ? claimSqliteFile(parsed.target, sqliteDriver) : () => {};
-    this.knex = createKnex(parsed, poolSize, sqliteDriver, sqliteSynchronous);
+    this.knex = createKnex(parsed, options);
     this.preparedInserts = parsed.dialect === 'sqlite' && sqliteDriver === 'better-sqlite3';
   }
 

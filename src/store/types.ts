@@ -228,6 +228,13 @@ export interface StoreOptions {
   sqliteSynchronous?: SqliteSynchronous;
 
   /**
+   * SQLite page cache of each connection, in MiB (default 32). Past a few million rows, the
+   * merges of the search indexes (FTS5) re-read those indexes: a cache the size of the indexes
+   * (about 130 MiB per million rows) keeps them in memory (docs/storage.md).
+   */
+  sqliteCacheMb?: number;
+
+  /**
    * PostgreSQL: width of the time partitions of `logs` created from now on, in hours. Default 24
    * (a partition per UTC day). Existing partitions keep their bounds; new ones fill the gaps.
    */

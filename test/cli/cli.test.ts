@@ -113,6 +113,9 @@ describe('auditspan CLI', function () {
       const r = await runCli(['serve', '--port', 'eighty']);
       expectOneLineError(r, /--port/);
       expect(r.code).to.equal(2);
+      const cache = await runCli(['serve', '--sqlite-cache-mb', '0']);
+      expectOneLineError(cache, /--sqlite-cache-mb: "0" is not a positive whole number/);
+      expect(cache.code).to.equal(2);
     });
 
     it('refuses a non-loopback host while no key exists', async () => {

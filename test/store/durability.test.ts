@@ -34,3 +34,36 @@ describe('durability: the strict SQLite setting', () => {
     expect(() => createStore({ url: ':memory:', sqliteSynchronous: 'off' as never })).to.throw(TypeError, /sqliteSynchronous/);
   });
 });
+
+describe('the SQLite page cache setting', () => {
+  const cacheOf = async (store: { raw: { raw(sql: string): Promise<unknown> } }): Promise<number> =>
+    ((await store.raw.raw('PRAGMA cache_size')) as Array<{ cache_size: number }>)[0].cache_size;
+
+  for (const driver of ['sqlite3', 'better-sqlite3'] as const) {
+    it(`gives every connection 32 MiB by default and sqliteCacheMb MiB when set (${driver})`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'auditspan-cache-'));
+      try {
+        const plain = await openStore({ url: join(dir, 'a.db'), sqliteDriver: driver });
+        expect(await cacheOf(plain)).to.equal(-32 * 1024);
+        await plain.close();
+        const large = await openStore({ url: join(dir, 'a.db'), sqliteDriver: driver, sqliteCacheMb: 1024 });
+        expect(await cacheOf(large)).to.equal(-1024 * 1024);
+        await large.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('is a serve setting with a flag, and refuses anything but a positive whole number of MiB', () => {
+    expect(loadConfig({}).sqliteCacheMb).to.equal(32);
+    expect(loadConfig({ AUDITSPAN_SQLITE_CACHE_MB: '2048' }).sqliteCacheMb).to.equal(2048);
+    expect(loadConfig({}, { sqliteCacheMb: '512' }).sqliteCacheMb).to.equal(512);
+    for (const bad of ['0', '-5', '1.5', 'lots', '1e3']) {
+      expect(() => loadConfig({ AUDITSPAN_SQLITE_CACHE_MB: bad })).to.throw(ConfigError, /AUDITSPAN_SQLITE_CACHE_MB: ".*" is not a positive whole number/);
+    }
+    for (const bad of [0, -1, 1.5, Number.NaN, '64' as never]) {
+      expect(() => createStore({ url: ':memory:', sqliteCacheMb: bad })).to.throw(TypeError, /sqliteCacheMb must be a positive whole number of MiB/);
+    }
+  });
+});

@@ -6,7 +6,7 @@ import { settingOption, settingOverrides } from '../options';
 export const SERVE_SETTINGS: SettingName[] = [
   'db', 'host', 'port', 'otlpPort', 'otlpGrpcPort', 'ingestToken', 'adminKey', 'retentionDays',
   'maxBodyBytes', 'traceUrlTemplate', 'adminKeyFile', 'ingestTokenFile', 'publicUrl',
-  'sqliteSynchronous', 'otlpMaxInflightBytes',
+  'sqliteSynchronous', 'sqliteCacheMb', 'otlpMaxInflightBytes',
 ];
 
 /** Whether a secret's flag has a `--<flag>-file` sibling setting (admin key, ingest token). */
