@@ -131,6 +131,8 @@ async function rawDriverInsert(dialect: 'sqlite' | 'postgres', target: BenchStor
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 10000');
+    // The same page cache as the store it is compared with.
+    if (SQLITE_CACHE_MB) db.pragma(`cache_size = ${-1024 * SQLITE_CACHE_MB}`);
     const stmt = db.prepare(`INSERT INTO logs (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
     const maxId = db.prepare('SELECT coalesce(max(id), 0) FROM logs').pluck();
     const batch = db.transaction((chunk: Array<Record<string, unknown>>) => {
