@@ -59,6 +59,7 @@ function parseValue(name: string, spec: SettingSpec, raw: string): unknown {
       if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) {
         throw new ConfigError(`${name}: "${raw}" is not a positive whole number`);
       }
+      if (spec.max !== undefined && n > spec.max) throw new ConfigError(`${name}: "${raw}" is more than ${spec.max}`);
       return n;
     }
     case 'bool': {

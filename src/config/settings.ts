@@ -15,6 +15,8 @@ export interface SettingSpec {
   description: string;
   /** The only values accepted (kind `string`), lowercase. */
   values?: readonly string[];
+  /** The largest value accepted (kind `int`). */
+  max?: number;
   /** Which entry points read it. */
   usedBy: ReadonlyArray<'serve' | 'register' | 'cli'>;
 }
@@ -146,8 +148,8 @@ export const SETTINGS = {
     usedBy: ['serve', 'register'],
   },
   sqliteCacheMb: {
-    env: 'AUDITSPAN_SQLITE_CACHE_MB', flag: 'sqlite-cache-mb', kind: 'int', default: '32',
-    description: 'SQLite page cache of the server\'s connection, in MiB. Past a few million rows, give it the size of the search indexes (about 130 MiB per million rows) so that their merges read from memory: 3.8× the write rate at 10 M rows (docs/storage.md#sqlite-at-tens-of-millions-of-rows).',
+    env: 'AUDITSPAN_SQLITE_CACHE_MB', flag: 'sqlite-cache-mb', kind: 'int', default: '32', max: 1_048_576,
+    description: 'SQLite page cache of the server\'s connection, in MiB. Past a few million rows, give it the size of the search indexes (about 130 MiB per million rows) so that their merges read from memory: 3.8× the write rate at 10 M rows (docs/storage.md#sqlite-at-tens-of-millions-of-rows). At most 1048576 (1 TiB).',
     usedBy: ['serve'],
   },
   partitionHours: {

@@ -8,13 +8,16 @@ export * from './errors';
 export { insertIsolating, type IsolatedInsertResult, type RejectedRow } from './isolated-write';
 export type * from './types';
 
+/** The largest page cache accepted, in MiB (1 TiB; SQLite reads cache_size as a 32-bit count of KiB). */
+const MAX_SQLITE_CACHE_MB = 1_048_576;
+
 /** Creates a store (no connection yet); call `migrate()` before use, or use `openStore`. */
 export function createStore(options: StoreOptions = {}): SqlStore {
   const sync = options.sqliteSynchronous;
   if (sync !== undefined && sync !== 'normal' && sync !== 'full') throw new TypeError(`auditspan: sqliteSynchronous must be "normal" or "full", got ${JSON.stringify(sync)}`);
   const cacheMb = options.sqliteCacheMb;
-  if (cacheMb !== undefined && (!Number.isSafeInteger(cacheMb) || cacheMb < 1)) {
-    throw new TypeError(`auditspan: sqliteCacheMb must be a positive whole number of MiB, got ${JSON.stringify(cacheMb)}`);
+  if (cacheMb !== undefined && (!Number.isSafeInteger(cacheMb) || cacheMb < 1 || cacheMb > MAX_SQLITE_CACHE_MB)) {
+    throw new TypeError(`auditspan: sqliteCacheMb must be a whole number of MiB from 1 to ${MAX_SQLITE_CACHE_MB}, got ${JSON.stringify(cacheMb)}`);
   }
   return new SqlStore(parseDbUrl(options.url), options);
 }

@@ -62,8 +62,11 @@ describe('the SQLite page cache setting', () => {
     for (const bad of ['0', '-5', '1.5', 'lots', '1e3']) {
       expect(() => loadConfig({ AUDITSPAN_SQLITE_CACHE_MB: bad })).to.throw(ConfigError, /AUDITSPAN_SQLITE_CACHE_MB: ".*" is not a positive whole number/);
     }
-    for (const bad of [0, -1, 1.5, Number.NaN, '64' as never]) {
-      expect(() => createStore({ url: ':memory:', sqliteCacheMb: bad })).to.throw(TypeError, /sqliteCacheMb must be a positive whole number of MiB/);
+    expect(loadConfig({ AUDITSPAN_SQLITE_CACHE_MB: '1048576' }).sqliteCacheMb).to.equal(1_048_576);
+    expect(() => loadConfig({}, { sqliteCacheMb: '1048577' })).to.throw(ConfigError, /--sqlite-cache-mb: "1048577" is more than 1048576/);
+    for (const bad of [0, -1, 1.5, Number.NaN, '64' as never, 1_048_577, 2 ** 53]) {
+      expect(() => createStore({ url: ':memory:', sqliteCacheMb: bad })).to.throw(TypeError, /sqliteCacheMb must be a whole number of MiB from 1 to 1048576/);
     }
+    expect(() => createStore({ url: ':memory:', sqliteCacheMb: 1_048_576 })).not.to.throw();
   });
 });
