@@ -21,7 +21,7 @@ import { toRow, withRowValues } from '../src/store/rows';
 import { DAY_US, ensurePartitions, isPartitioned } from '../src/store/partitions';
 import { rebuildSqliteIndexes } from '../src/store/sqlite-indexes';
 import { generateRecords } from '../test/helpers/fixtures';
-import { fmt, PG_URL } from './lib';
+import { fmt, PG_URL, SQLITE_CACHE_MB } from './lib';
 
 export const DATA_DIR = process.env.BENCH_DATA_DIR ?? join(__dirname, '..', '.bench-data');
 const PG_PREFIX = process.env.BENCH_PG_PREFIX ?? 'auditspan_bench_ds_';
@@ -173,7 +173,7 @@ export async function openDataset(dialect: 'sqlite' | 'postgres', rows: number):
   const url = datasetUrl(dialect, rows);
   if (dialect === 'sqlite') mkdirSync(DATA_DIR, { recursive: true });
   else await ensurePgDatabase(url, false);
-  let store = await openStore({ url });
+  let store = await openStore({ url, sqliteCacheMb: SQLITE_CACHE_MB });
   const have = await store.countLogs({});
   if (have === rows) {
     if (dialect === 'postgres') await repairPostgres(url);

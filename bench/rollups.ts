@@ -138,7 +138,7 @@ async function queries(dialect: 'sqlite' | 'postgres'): Promise<string> {
       pageRows.push([name, `${fmt(median(times), 1)} ms`, `${fmt(percentile(times, 95), 1)} ms`]);
     }
     return [
-      `### ${dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL 15'}, ${fmt(ROWS)} rows, ${fmt(rollupRows)} fine and ${fmt(coarseRows)} coarse rollup rows${madeSeconds ? ` (dataset made in ${fmt(madeSeconds)} s)` : ''}${openSeconds > 5 ? ` (open + migrations ${fmt(openSeconds)} s)` : ''}`,
+      `### ${dialect === 'sqlite' ? `SQLite${SQLITE_CACHE_MB ? ` (sqliteCacheMb ${SQLITE_CACHE_MB})` : ''}` : 'PostgreSQL 15'}, ${fmt(ROWS)} rows, ${fmt(rollupRows)} fine and ${fmt(coarseRows)} coarse rollup rows${madeSeconds ? ` (dataset made in ${fmt(madeSeconds)} s)` : ''}${openSeconds > 5 ? ` (open + migrations ${fmt(openSeconds)} s)` : ''}`,
       '',
       `Stats and facets (median of ${SAMPLES}; "fine rollups only" = the same stats with \`service=payments-api\`, which every row has, read from \`logs_rollup\` alone as before migration 011; "from rows" = the same stats on the raw path, median of 3):`,
       '',
