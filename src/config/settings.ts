@@ -3,6 +3,8 @@
  * variable, its CLI flag (where one exists), its default and what it does.
  * The README's configuration reference is checked against this table by a test.
  */
+import { DEFAULT_SQLITE_CACHE_MB, MAX_SQLITE_CACHE_MB } from '../store/sqlite-cache';
+
 export type SettingKind = 'string' | 'port' | 'int' | 'bool' | 'list' | 'url' | 'secret';
 
 export interface SettingSpec {
@@ -148,8 +150,8 @@ export const SETTINGS = {
     usedBy: ['serve', 'register'],
   },
   sqliteCacheMb: {
-    env: 'AUDITSPAN_SQLITE_CACHE_MB', flag: 'sqlite-cache-mb', kind: 'int', default: '32', max: 1_048_576,
-    description: 'SQLite page cache of the server\'s connection, in MiB. Past a few million rows, give it the size of the search indexes (about 130 MiB per million rows) so that their merges read from memory: 3.8× the write rate at 10 M rows (docs/storage.md#sqlite-at-tens-of-millions-of-rows). At most 1048576 (1 TiB).',
+    env: 'AUDITSPAN_SQLITE_CACHE_MB', flag: 'sqlite-cache-mb', kind: 'int', default: String(DEFAULT_SQLITE_CACHE_MB), max: MAX_SQLITE_CACHE_MB,
+    description: `SQLite page cache of the server's connection, in MiB. Past a few million rows, give it the size of the search indexes (about 130 MiB per million rows) so that their merges read from memory: 3.8× the write rate at 10 M rows (docs/storage.md#sqlite-at-tens-of-millions-of-rows). At most ${MAX_SQLITE_CACHE_MB} (1 TiB).`,
     usedBy: ['serve'],
   },
   partitionHours: {

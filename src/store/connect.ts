@@ -1,6 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import type { SqliteSynchronous, StoreOptions } from './types';
 import type { ParsedDbUrl } from './url';
+import { DEFAULT_SQLITE_CACHE_MB } from './sqlite-cache';
 
 export { parseDbUrl, DEFAULT_DB, type Dialect, type ParsedDbUrl } from './url';
 
@@ -31,9 +32,6 @@ const quietLog = { warn() {}, error() {}, debug() {}, deprecate() {} };
 function synchronousPragma(mode: SqliteSynchronous): string {
   return `PRAGMA synchronous = ${mode === 'full' ? 'FULL' : 'NORMAL'}`;
 }
-
-/** Default SQLite page cache per connection, in MiB (StoreOptions.sqliteCacheMb). */
-export const DEFAULT_SQLITE_CACHE_MB = 32;
 
 export function createKnex(parsed: ParsedDbUrl, options: Omit<StoreOptions, 'url'> = {}): Knex {
   const { poolSize = 10, sqliteDriver = 'sqlite3', sqliteSynchronous = 'normal', sqliteCacheMb = DEFAULT_SQLITE_CACHE_MB } = options;

@@ -1,4 +1,5 @@
 import { parseDbUrl } from './connect';
+import { MAX_SQLITE_CACHE_MB } from './sqlite-cache';
 import { SqlStore } from './sql-store';
 import type { Store, StoreOptions } from './types';
 
@@ -7,9 +8,6 @@ export { SqlStore } from './sql-store';
 export * from './errors';
 export { insertIsolating, type IsolatedInsertResult, type RejectedRow } from './isolated-write';
 export type * from './types';
-
-/** The largest page cache accepted, in MiB (1 TiB; SQLite reads cache_size as a 32-bit count of KiB). */
-const MAX_SQLITE_CACHE_MB = 1_048_576;
 
 /** Creates a store (no connection yet); call `migrate()` before use, or use `openStore`. */
 export function createStore(options: StoreOptions = {}): SqlStore {

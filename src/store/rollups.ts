@@ -286,7 +286,8 @@ export async function createCoarseRollups(knex: Knex, dialect: Dialect): Promise
     `INSERT INTO ${COARSE.table} (${columns(COARSE).join(', ')}) ` +
       `SELECT grain, bucket_us, endpoint, method, company_id, status / 100, SUM(n), MAX(last_us), ${hist} ` +
       `FROM ${ROLLUP_TABLE} GROUP BY grain, bucket_us, endpoint, method, company_id, status / 100`,
-  );  await analyzeRollups(knex, dialect, [COARSE]);
+  );
+  await analyzeRollups(knex, dialect, [COARSE]);
 }
 
 /**
