@@ -52,6 +52,12 @@ export async function freshStore(dialect: 'sqlite' | 'postgres', sqliteDriver?: 
   return { store: t.store, url: t.url, dispose: t.cleanup };
 }
 
+/** The B-tree indexes of SQLite's `logs` that serve filters, the latency-bin one included (not the unique key). */
+export const SQLITE_FILTER_INDEXES = [
+  'logs_ts', 'logs_company_ts', 'logs_class_ts', 'logs_status_ts', 'logs_method_ts', 'logs_company_endpoint_ts', 'logs_company_class_ts',
+  'logs_endpoint_ts', 'logs_token_ts', 'logs_client_ip_ts', 'logs_client_id_ts', 'logs_latency_bin_ts',
+];
+
 export function dialects(pg: boolean): Array<'sqlite' | 'postgres'> {
   return pg ? ['sqlite', 'postgres'] : ['sqlite'];
 }

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { openStore } from '../src/store';
 import { startApp, type AppProcess } from '../test/instrumentation/app-process';
-import { dialects, fmt, freshStore, median, medianInterval, percentile, pgReachable, ratio, table } from './lib';
+import { dialects, fmt, freshStore, median, medianInterval, percentile, pgReachable, ratio, SQLITE_FILTER_INDEXES, table } from './lib';
 
 const APP = join(__dirname, 'apps', 'api.cjs');
 const OTEL_HTTP = join(__dirname, 'apps', 'otel-http.mjs');
@@ -49,6 +49,8 @@ const OTEL_EXPRESS_NAME = 'OpenTelemetry http + express (spans discarded)';
 interface Variant {
   /** Short name for BENCH_VARIANTS. */
   id: string;
+  /** Runs only when BENCH_VARIANTS names it (the decomposition variants). */
+  optIn?: boolean;
   name: string;
   db?: () => Promise<{ url: string; dispose(): Promise<void> }>;
   start(db?: string): Promise<AppProcess>;
@@ -177,11 +179,11 @@ async function peakSlices(variants: Variant[], rowCheck: string[]): Promise<Map<
 /**
  * BENCH_VARIANTS (a comma list of ids) runs only those variants, in their usual order, with the
  * OpenTelemetry http baseline always among them: `BENCH_VARIANTS=sqlite` compares auditspan →
- * SQLite with the baseline alone.
+ * SQLite with the baseline alone. The opt-in variants run only when named.
  */
 function pickVariants(all: Variant[]): Variant[] {
   const wanted = process.env.BENCH_VARIANTS?.split(',').map((id) => id.trim()).filter(Boolean);
-  if (!wanted) return all;
+  if (!wanted) return all.filter((v) => !v.optIn);
   const unknown = wanted.filter((id) => !all.some((v) => v.id === id));
   if (unknown.length > 0) throw new Error(`overhead: unknown BENCH_VARIANTS ${unknown.join(', ')} (known: ${all.map((v) => v.id).join(', ')})`);
   return all.filter((v) => v.id === 'otel-http' || wanted.includes(v.id));
@@ -204,6 +206,31 @@ export async function run(): Promise<string> {
       db: () => freshStore(dialect).then(async (s) => { await s.store.close(); return { url: s.url, dispose: s.dispose }; }),
       start: (db) => startApp({ instrumented: true, script: APP, env: { AUDITSPAN_DB: db, BENCH_AUDIT_CONTEXT: '1' } }),
     })),
+    // Opt-in: where auditspan's cost lies. Its instrumentation with no pipeline (capture, route
+    // templates, hooks; nothing handed off, no worker) ...
+    {
+      id: 'no-pipeline',
+      optIn: true,
+      name: 'auditspan with AUDITSPAN_DB=off (instrumentation only, no rows)',
+      start: () => startApp({ instrumented: true, script: APP, env: { AUDITSPAN_DB: 'off', BENCH_AUDIT_CONTEXT: '1' } }),
+    },
+    // ... and the whole pipeline writing to a SQLite table without the search and filter indexes
+    // (the row, its unique key and the rollups only): a database the query API could not serve.
+    {
+      id: 'sqlite-bare-table',
+      optIn: true,
+      name: 'auditspan → SQLite, no filter or search indexes',
+      db: () => freshStore('sqlite').then(async (s) => {
+        for (const name of SQLITE_FILTER_INDEXES) await s.store.raw.raw(`DROP INDEX ${name}`);
+        for (const table of ['logs_search', 'logs_ids']) {
+          for (const suffix of ['delete', 'update']) await s.store.raw.raw(`DROP TRIGGER ${table}_${suffix}`);
+          await s.store.raw.raw(`DROP TABLE ${table}`);
+        }
+        await s.store.close();
+        return { url: s.url, dispose: s.dispose };
+      }),
+      start: (db) => startApp({ instrumented: true, script: APP, env: { AUDITSPAN_DB: db, BENCH_AUDIT_CONTEXT: '1' } }),
+    },
     {
       id: 'otel-express',
       name: OTEL_EXPRESS_NAME,

@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../src/store';
 import type { AuditRecord } from '../src/record/types';
-import { fmt, median, table } from './lib';
+import { fmt, median, SQLITE_FILTER_INDEXES, table } from './lib';
 
 const ROWS = Number(process.env.BENCH_WRITE_ROWS ?? 20_000);
 const PRELOAD = Number(process.env.BENCH_WRITE_PRELOAD ?? 400_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const BATCH = 290;
+const BATCH = Number(process.env.BENCH_WRITE_BATCH ?? 290);
 
 const VARIANTS: Array<[string, string[]]> = [
   ['every index (what the pipeline writes)', []],
@@ -25,6 +25,8 @@ const VARIANTS: Array<[string, string[]]> = [
   ['without the trigram table (logs_search)', ['DROP TABLE logs_search']],
   ['without either FTS5 table', ['DROP TABLE logs_ids', 'DROP TABLE logs_search']],
   ['with a B-tree on trace_id added (the index 010 replaced)', ['CREATE INDEX logs_trace_id ON logs (trace_id)']],
+  ['without the 12 filter indexes (the unique key kept)', SQLITE_FILTER_INDEXES.map((name) => `DROP INDEX ${name}`)],
+  ['without the filter indexes and either FTS5 table (the row, its key and the rollups)', [...SQLITE_FILTER_INDEXES.map((name) => `DROP INDEX ${name}`), 'DROP TABLE logs_ids', 'DROP TABLE logs_search']],
 ];
 
 const CHARGE = '{"amount":4200,"currency":"eur","card":{"number":"[REDACTED:card]","cvc":"[REDACTED]"},"email":"[REDACTED:email]"}';
@@ -73,7 +75,7 @@ export async function run(): Promise<string> {
     '## What each SQLite index costs the write path',
     '',
     `\`npm run bench -- write-indexes\` — better-sqlite3 \`insertBatch\`, ${fmt(ROWS)} rows of the overhead benchmark's shape in ${BATCH}-row`,
-    `batches after ${fmt(PRELOAD)} rows already stored (BENCH_WRITE_ROWS, BENCH_WRITE_PRELOAD), medians of ${ROUNDS} interleaved rounds:`,
+    `batches after ${fmt(PRELOAD)} rows already stored (BENCH_WRITE_ROWS, BENCH_WRITE_PRELOAD, BENCH_WRITE_BATCH), medians of ${ROUNDS} interleaved rounds:`,
     '',
     table(['variant', 'µs per row', 'vs every index'], VARIANTS.map(([name]) => {
       const us = median(samples.get(name)!);

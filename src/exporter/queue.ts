@@ -182,7 +182,12 @@ export class RecordWriter {
     if (this.writing) return;
     this.writing = true;
     try {
+      let wrote = false;
       while (this.size > 0) {
+        // What arrived during a write and is less than a batch waits out the linger for more
+        // instead of taking a transaction of its own (unless a flush waits for it): a write's
+        // cost is mostly per transaction below a few hundred rows (docs/benchmarks.md).
+        if (wrote && this.size < this.batchSize && this.waiters.length === 0) break;
         const batch = this.queue.slice(this.head, this.head + this.batchSize);
         let refused = 0;
         try {
@@ -202,6 +207,7 @@ export class RecordWriter {
           return;
         }
         this.head += batch.length;
+        wrote = true;
         this.counts.written += batch.length - refused;
         this.backoffMs = 0;
         this.options.onProgress?.();
@@ -210,10 +216,12 @@ export class RecordWriter {
           this.head = 0;
         }
       }
-      const waiters = this.waiters;
-      this.waiters = [];
-      for (const w of waiters) w();
-      if (this.releaseIdle) await this.releaseStore();
+      if (this.size === 0) {
+        const waiters = this.waiters;
+        this.waiters = [];
+        for (const w of waiters) w();
+        if (this.releaseIdle) await this.releaseStore();
+      }
     } finally {
       this.writing = false;
       this.schedule();
