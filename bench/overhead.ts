@@ -206,16 +206,9 @@ export async function run(): Promise<string> {
       db: () => freshStore(dialect).then(async (s) => { await s.store.close(); return { url: s.url, dispose: s.dispose }; }),
       start: (db) => startApp({ instrumented: true, script: APP, env: { AUDITSPAN_DB: db, BENCH_AUDIT_CONTEXT: '1' } }),
     })),
-    // Opt-in: where auditspan's cost lies. Its instrumentation with no pipeline (capture, route
-    // templates, hooks; nothing handed off, no worker) ...
-    {
-      id: 'no-pipeline',
-      optIn: true,
-      name: 'auditspan with AUDITSPAN_DB=off (instrumentation only, no rows)',
-      start: () => startApp({ instrumented: true, script: APP, env: { AUDITSPAN_DB: 'off', BENCH_AUDIT_CONTEXT: '1' } }),
-    },
-    // ... and the whole pipeline writing to a SQLite table without the search and filter indexes
-    // (the row, its unique key and the rollups only): a database the query API could not serve.
+    // Opt-in: the whole pipeline writing into a SQLite table without the search and filter
+    // indexes (the row, its unique key and the rollups only: a database the query API could not
+    // serve), to price the indexes in throughput.
     {
       id: 'sqlite-bare-table',
       optIn: true,
