@@ -28,7 +28,7 @@ forEachStore('pages with latency bounds', ({ store, dialect }) => {
     { minLatencyMs: 100, maxLatencyMs: 101 },
     { minLatencyMs: 300, companyId: 'acme', statusClasses: [5] },
     { maxLatencyMs: 10, endpoints: ['/v1/charges'], from: NOW - 86_400_000 },
-    // Several bins between the bounds (read from the index alone), and bounds equal to stored values.
+    // Several bins between the bounds, bounds equal to stored values, a token filter with a bound.
     { minLatencyMs: 7, maxLatencyMs: 900 },
     { minLatencyMs: records[100].latencyMs, maxLatencyMs: records[200].latencyMs + 500 },
     { minLatencyMs: 400, tokens: [records.find((r) => r.tokenName)?.tokenName ?? ''] },
