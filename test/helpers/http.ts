@@ -1,6 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
+import { createHttpApp, generateApiKey } from '../../src/query-api';
+import type { AuditRecord } from '../../src/record/types';
+import type { Store } from '../../src/store/types';
 
 /** Listens on a free loopback port; returns the base URL and a closer. */
 export async function listen(app: Express): Promise<{ base: string; server: Server; close(): Promise<void> }> {
@@ -17,6 +20,18 @@ export async function listen(app: Express): Promise<{ base: string; server: Serv
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * The query API over `records` (stored first), with `adminKey` and a viewer key named
+ * `acme-viewer` scoped to company acme.
+ */
+export async function serveWithAcmeViewer(store: Store, records: readonly AuditRecord[], adminKey: string): Promise<{ base: string; viewer: string; close(): Promise<void> }> {
+  await store.insertBatch(records);
+  const v = generateApiKey();
+  await store.createApiKey({ name: 'acme-viewer', companyId: 'acme', hash: v.hash });
+  const { base, close } = await listen(createHttpApp({ store, adminKey, authFailureLimit: 1000 }));
+  return { base, viewer: v.key, close };
 }
 
 /** A minimal JSON-Schema check (type, required, properties, items, $ref) for the OpenAPI schemas. */

@@ -1,9 +1,8 @@
 import { expect } from 'chai';
-import { createHttpApp, generateApiKey } from '../../src/query-api';
 import { signDownload } from '../../src/query-api/downloads';
 import { LINK_SECRET_NAME, signViewLink } from '../../src/query-api/links';
 import { generateRecords } from '../helpers/fixtures';
-import { listen } from '../helpers/http';
+import { serveWithAcmeViewer } from '../helpers/http';
 import { forEachStore } from '../helpers/stores';
 
 const ADMIN = 'admin-key-for-download-tests-0123456789-abcdef';
@@ -31,13 +30,7 @@ forEachStore('download links (POST /api/downloads, GET /api/downloads/<token>)',
 
   before(async () => {
     expect(acme.length).to.be.greaterThan(5);
-    await store().insertBatch(FIXTURES);
-    const v = generateApiKey();
-    await store().createApiKey({ name: 'acme-viewer', companyId: 'acme', hash: v.hash });
-    viewer = v.key;
-    const s = await listen(createHttpApp({ store: store(), adminKey: ADMIN, authFailureLimit: 1000 }));
-    base = s.base;
-    close = s.close;
+    ({ base, viewer, close } = await serveWithAcmeViewer(store(), FIXTURES, ADMIN));
   });
   after(() => close());
 

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHttpApp, generateApiKey } from '../../src/query-api';
+import { createHttpApp } from '../../src/query-api';
 import { LINK_SECRET_NAME, signViewLink } from '../../src/query-api/links';
 import { generateRecords } from '../helpers/fixtures';
-import { listen } from '../helpers/http';
+import { listen, serveWithAcmeViewer } from '../helpers/http';
 import { logId } from '../helpers/expected';
 import { createTestStore, forEachStore } from '../helpers/stores';
 import { runCli } from '../cli/run-cli';
@@ -25,13 +25,7 @@ forEachStore('view links (POST /api/links)', ({ store, url }) => {
 
   before(async () => {
     expect(acme.length).to.be.greaterThan(0);
-    await store().insertBatch(FIXTURES);
-    const v = generateApiKey();
-    await store().createApiKey({ name: 'acme-viewer', companyId: 'acme', hash: v.hash });
-    viewer = v.key;
-    const s = await listen(createHttpApp({ store: store(), adminKey: ADMIN, authFailureLimit: 1000 }));
-    base = s.base;
-    close = s.close;
+    ({ base, viewer, close } = await serveWithAcmeViewer(store(), FIXTURES, ADMIN));
   });
   after(() => close());
 
