@@ -1,7 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import type { SqliteSynchronous, StoreOptions } from './types';
 import type { ParsedDbUrl } from './url';
-import { DEFAULT_SQLITE_CACHE_MB } from './sqlite-cache';
+import { DEFAULT_SQLITE_CACHE_MB, MAX_SQLITE_CACHE_MB } from './sqlite-cache';
 
 export { parseDbUrl, DEFAULT_DB, type Dialect, type ParsedDbUrl } from './url';
 
@@ -35,6 +35,11 @@ function synchronousPragma(mode: SqliteSynchronous): string {
 
 export function createKnex(parsed: ParsedDbUrl, options: Omit<StoreOptions, 'url'> = {}): Knex {
   const { poolSize = 10, sqliteDriver = 'sqlite3', sqliteSynchronous = 'normal', sqliteCacheMb = DEFAULT_SQLITE_CACHE_MB } = options;
+  // Checked here, where it is written into a PRAGMA: whichever way a store is made (createStore,
+  // new SqlStore), nothing but a whole number of MiB reaches the SQL.
+  if (!Number.isSafeInteger(sqliteCacheMb) || sqliteCacheMb < 1 || sqliteCacheMb > MAX_SQLITE_CACHE_MB) {
+    throw new TypeError(`auditspan: sqliteCacheMb must be a whole number of MiB from 1 to ${MAX_SQLITE_CACHE_MB}, got ${JSON.stringify(sqliteCacheMb)}`);
+  }
   const pragmas = [...SQLITE_PRAGMAS, synchronousPragma(sqliteSynchronous), `PRAGMA cache_size = ${-1024 * sqliteCacheMb}`].join(';');
   if (parsed.dialect === 'postgres') {
     return knexFactory({

@@ -1,5 +1,4 @@
 import { parseDbUrl } from './connect';
-import { MAX_SQLITE_CACHE_MB } from './sqlite-cache';
 import { SqlStore } from './sql-store';
 import type { Store, StoreOptions } from './types';
 
@@ -13,10 +12,6 @@ export type * from './types';
 export function createStore(options: StoreOptions = {}): SqlStore {
   const sync = options.sqliteSynchronous;
   if (sync !== undefined && sync !== 'normal' && sync !== 'full') throw new TypeError(`auditspan: sqliteSynchronous must be "normal" or "full", got ${JSON.stringify(sync)}`);
-  const cacheMb = options.sqliteCacheMb;
-  if (cacheMb !== undefined && (!Number.isSafeInteger(cacheMb) || cacheMb < 1 || cacheMb > MAX_SQLITE_CACHE_MB)) {
-    throw new TypeError(`auditspan: sqliteCacheMb must be a whole number of MiB from 1 to ${MAX_SQLITE_CACHE_MB}, got ${JSON.stringify(cacheMb)}`);
-  }
   return new SqlStore(parseDbUrl(options.url), options);
 }
 

@@ -59,7 +59,12 @@ export class SqlStore implements Store {
     this.partitionUs = partitionHours * HOUR_US;
     this.dialect = parsed.dialect;
     this.releaseFile = parsed.dialect === 'sqlite' ? claimSqliteFile(parsed.target, sqliteDriver) : () => {};
-    this.knex = createKnex(parsed, options);
+    try {
+      this.knex = createKnex(parsed, options);
+    } catch (err) {
+      this.releaseFile();
+      throw err;
+    }
     this.preparedInserts = parsed.dialect === 'sqlite' && sqliteDriver === 'better-sqlite3';
   }
 

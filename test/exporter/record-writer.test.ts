@@ -21,7 +21,10 @@ describe('RecordWriter batches', () => {
   let batches: number[];
   let writer: RecordWriter;
 
+  let failNext = 0;
+
   beforeEach(async () => {
+    failNext = 0;
     dir = mkdtempSync(join(tmpdir(), 'auditspan-writer-'));
     const real = await openStore({ url: join(dir, 'a.db'), sqliteDriver: 'better-sqlite3' });
     batches = [];
@@ -31,6 +34,10 @@ describe('RecordWriter batches', () => {
         if (prop === 'insertBatch') {
           return (records: Parameters<Store['insertBatch']>[0]) => {
             batches.push(records.length);
+            if (failNext > 0) {
+              failNext -= 1;
+              return Promise.reject(new Error('injected: database busy'));
+            }
             return target.insertBatch(records);
           };
         }
@@ -78,5 +85,20 @@ describe('RecordWriter batches', () => {
     expect(batches).to.deep.equal([]);
     await sleep(LINGER_MS * 2);
     expect(batches).to.deep.equal([90]);
+  });
+
+  it('under a steady stream, with a failed write on the way, stores every row once in few transactions', async function () {
+    this.timeout(20_000);
+    const records = generateRecords(3000, 10);
+    failNext = 1;
+    for (let i = 0; i < records.length; i += 25) {
+      writer.add(records.slice(i, i + 25));
+      await sleep(2);
+    }
+    await writer.flush(10_000);
+    expect(writer.stats()).to.include({ accepted: 3000, written: 3000, dropped: 0, queued: 0, failedWrites: 1 });
+    expect((await store.stats({})).total).to.equal(3000);
+    // 120 additions; the failed write and its retry aside, each transaction took many of them.
+    expect(batches.length).to.be.lessThan(30);
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
-import { createStore, openStore } from '../../src/store';
+import { createStore, openStore, parseDbUrl, SqlStore } from '../../src/store';
 import { forEachStore } from '../helpers/stores';
 
 forEachStore('durability', ({ store, dialect }) => {
@@ -68,5 +68,18 @@ describe('the SQLite page cache setting', () => {
       expect(() => createStore({ url: ':memory:', sqliteCacheMb: bad })).to.throw(TypeError, /sqliteCacheMb must be a whole number of MiB from 1 to 1048576/);
     }
     expect(() => createStore({ url: ':memory:', sqliteCacheMb: 1_048_576 })).not.to.throw();
+  });
+
+  it('refuses a bad value however the store is made, and leaves the file free for the other driver', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'auditspan-cache-'));
+    const file = join(dir, 'a.db');
+    try {
+      // Written into a PRAGMA: text must never reach the SQL.
+      expect(() => new SqlStore(parseDbUrl(file), { sqliteCacheMb: '1; DROP TABLE logs' as never })).to.throw(TypeError, /sqliteCacheMb must be a whole number/);
+      const other = await openStore({ url: file, sqliteDriver: 'better-sqlite3' });
+      await other.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
