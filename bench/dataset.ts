@@ -19,7 +19,7 @@ import { Client } from 'pg';
 import { openStore, type SqlStore } from '../src/store';
 import { toRow, withRowValues } from '../src/store/rows';
 import { DAY_US, ensurePartitions, isPartitioned } from '../src/store/partitions';
-import { rebuildSqliteIndexes } from '../src/store/sqlite-indexes';
+import { rebuildSearchParts } from '../src/store/search-parts';
 import { generateRecords } from '../test/helpers/fixtures';
 import { fmt, PG_URL, SQLITE_CACHE_MB } from './lib';
 
@@ -197,7 +197,7 @@ export async function openDataset(dialect: 'sqlite' | 'postgres', rows: number):
   store = await openStore({ url });
   await store.rebuildRollups();
   // The rows bypassed the store's write path: SQLite's FTS5 indexes are built over all of them at once.
-  if (dialect === 'sqlite') await rebuildSqliteIndexes(store.raw);
+  if (dialect === 'sqlite') await rebuildSearchParts(store.raw);
   return { store, madeSeconds: (Date.now() - started) / 1000 };
 }
 

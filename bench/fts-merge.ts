@@ -1,22 +1,27 @@
 /**
  * What limits SQLite writes past a few million rows (issue 19, targets 1 and 6): the merges of the
- * two FTS5 search indexes (`logs_search`, `logs_ids`). Each variant writes the same
- * BENCH_FTS_BATCHES batches of 512 rows through `insertBatch` (serve's write path: rows, search
- * indexes, rollups in one transaction) into its own copy of the bench/dataset.ts dataset of
- * BENCH_FTS_ROWS rows, so every variant starts from the same index structure:
+ * FTS5 search indexes, and what splitting them into parts (migration 012, search-parts.ts) does
+ * about it. Each variant writes the same BENCH_FTS_BATCHES batches of 512 rows through
+ * `insertBatch` (serve's write path: rows, search indexes, rollups in one transaction) into its
+ * own copy of the bench/dataset.ts dataset of BENCH_FTS_ROWS rows (its search indexes in parts of
+ * a million rows), so every variant starts from the same structure:
  *
- * - shipped defaults: a 32 MiB page cache, FTS5's automerge of 4;
- * - `sqliteCacheMb: 1024`: the same with a page cache that holds the search indexes;
- * - automerge 16 (crisismerge 64): wider, rarer merges;
- * - no merges in the write transaction (automerge 0, crisismerge 1999): the cost of everything
- *   but merging — a lower bound, not a setting to run with (segments pile up, searches slow down).
+ * - parts, a new part: the newest part is full, so the batches begin the next one (the best
+ *   case of a part's life);
+ * - parts, a full part: the part size raised to 2 M for the run, so the batches go into the
+ *   newest part of 1 M rows (the worst case of a part's life at the default size);
+ * - one part: the copy's search indexes rebuilt as one part of every row, as before 012
+ *   (rebuilt once, outside the measurement);
+ * - each with the default 32 MiB page cache, and the worst and the one-part cases again with
+ *   `sqliteCacheMb: 1024`.
  *
  *   BENCH_FTS_ROWS=10000000 npm run bench -- fts-merge
+ *   BENCH_FTS_ROWS=10000000 BENCH_FTS_BATCHES=1500 BENCH_FTS_VARIANTS=full-part,one-part npm run bench -- fts-merge
  */
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore } from '../src/store';
-import { FTS_TABLE, IDS_TABLE } from '../src/store/search';
+import { PART_ROWS_META, rebuildSearchParts } from '../src/store/search-parts';
 import { generateRecords } from '../test/helpers/fixtures';
 import { DATA_DIR, DATASET_END_MS, datasetUrl, openDataset } from './dataset';
 import { fmt, median, percentile, ratio, table } from './lib';
@@ -26,29 +31,35 @@ const BATCHES = Number(process.env.BENCH_FTS_BATCHES ?? 100);
 const HOUR = 3_600_000;
 
 interface Variant {
+  id: string;
   name: string;
   cacheMb?: number;
-  /** FTS5 settings written into both search tables before the run. */
-  fts?: { automerge: number; crisismerge: number };
+  /** The part size for the run (auditspan_meta), where not the default. */
+  partRows?: number;
+  /** Written into the copy whose indexes are one part. */
+  onePart?: boolean;
 }
 
 const VARIANTS: Variant[] = [
-  { name: 'shipped defaults (32 MiB cache, automerge 4)' },
-  { name: 'sqliteCacheMb 1024', cacheMb: 1024 },
-  { name: 'automerge 16, crisismerge 64', fts: { automerge: 16, crisismerge: 64 } },
-  { name: 'no merges while writing (lower bound)', fts: { automerge: 0, crisismerge: 1999 } },
+  { id: 'new-part', name: 'parts, writing into a new part (32 MiB cache)' },
+  { id: 'full-part', name: 'parts, writing into a full part of 1 M rows (32 MiB cache)', partRows: 2_000_000 },
+  { id: 'one-part', name: 'one part of every row, as before 012 (32 MiB cache)', onePart: true },
+  { id: 'full-part-1g', name: 'parts, a full part, sqliteCacheMb 1024', partRows: 2_000_000, cacheMb: 1024 },
+  { id: 'one-part-1g', name: 'one part, sqliteCacheMb 1024', onePart: true, cacheMb: 1024 },
 ];
+/** BENCH_FTS_VARIANTS: a comma-separated list of variant ids to run (default: all). */
+const ONLY = process.env.BENCH_FTS_VARIANTS?.split(',');
 
-async function measure(v: Variant, copy: string): Promise<{ rate: number; batches: number[]; rssMb: number }> {
-  for (const suffix of ['', '-wal', '-shm']) rmSync(copy + suffix, { force: true });
-  copyFileSync(datasetUrl('sqlite', ROWS), copy);
+const removeDb = (path: string): void => {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+};
+
+async function measure(v: Variant, source: string, copy: string): Promise<{ rate: number; batches: number[]; rssMb: number }> {
+  removeDb(copy);
+  copyFileSync(source, copy);
   const store = await openStore({ url: copy, sqliteCacheMb: v.cacheMb });
   try {
-    if (v.fts) {
-      for (const t of [FTS_TABLE, IDS_TABLE]) {
-        for (const [k, n] of Object.entries(v.fts)) await store.raw.raw(`INSERT INTO ${t}(${t}, rank) VALUES ('${k}', ${n})`);
-      }
-    }
+    if (v.partRows) await store.raw('auditspan_meta').insert({ name: PART_ROWS_META, value: String(v.partRows) });
     // Newer than the dataset, one hour of the fixtures' mix.
     const records = generateRecords(BATCHES * 512, 4242, { endMs: DATASET_END_MS + HOUR, spanMs: HOUR });
     const rss0 = process.memoryUsage().rss;
@@ -63,8 +74,26 @@ async function measure(v: Variant, copy: string): Promise<{ rate: number; batche
     return { rate, batches, rssMb: (process.memoryUsage().rss - rss0) / 1048576 };
   } finally {
     await store.close();
-    for (const suffix of ['', '-wal', '-shm']) rmSync(copy + suffix, { force: true });
+    removeDb(copy);
   }
+}
+
+/** A copy of the dataset whose search indexes are one part of every row (made once, kept). */
+async function onePartCopy(): Promise<string> {
+  const path = join(DATA_DIR, `fts-merge-one-part-${ROWS}.db`);
+  if (existsSync(path)) return path;
+  const building = `${path}.building`;
+  removeDb(building);
+  copyFileSync(datasetUrl('sqlite', ROWS), building);
+  const store = await openStore({ url: building });
+  const started = performance.now();
+  await rebuildSearchParts(store.raw, Number.MAX_SAFE_INTEGER);
+  await store.raw.raw('PRAGMA wal_checkpoint(TRUNCATE)');
+  await store.close();
+  process.stderr.write(`fts-merge: one-part copy rebuilt in ${fmt((performance.now() - started) / 1000)} s\n`);
+  renameSync(building, path);
+  removeDb(building);
+  return path;
 }
 
 export async function run(): Promise<string> {
@@ -72,18 +101,19 @@ export async function run(): Promise<string> {
   await store.raw.raw('PRAGMA wal_checkpoint(TRUNCATE)');
   await store.close();
   const copy = join(DATA_DIR, `fts-merge-copy-${ROWS}.db`);
+  const onePart = await onePartCopy();
   const results = [];
-  for (const v of VARIANTS) {
+  for (const v of VARIANTS.filter((x) => !ONLY || ONLY.includes(x.id))) {
     process.stderr.write(`fts-merge: ${v.name}\n`);
-    results.push({ v, ...(await measure(v, copy)) });
+    results.push({ v, ...(await measure(v, v.onePart ? onePart : datasetUrl('sqlite', ROWS), copy)) });
   }
-  const base = results[0].rate;
+  const base = results.find((r) => r.v.onePart && !r.v.cacheMb)?.rate ?? results[0].rate;
   return [
     `## SQLite writes at ${fmt(ROWS)} rows: the search indexes' merges (issue 19, targets 1 and 6)`,
     '',
     `${BATCHES} batches of 512 rows through \`insertBatch\` (sqlite3, serve's write path), each variant on its own copy of the dataset:`,
     '',
-    table(['variant', 'rows/s', 'vs shipped defaults', 'batch p50', 'batch p90', 'slowest batch', 'batches over 1 s', 'RSS growth'], results.map((r) => [
+    table(['variant', 'rows/s', 'vs one part (32 MiB)', 'batch p50', 'batch p90', 'slowest batch', 'batches over 1 s', 'RSS growth'], results.map((r) => [
       r.v.name,
       fmt(r.rate),
       ratio(r.rate, base),

@@ -22,7 +22,7 @@ import { createRecordMapper } from '../src/record';
 import type { AuditRecord } from '../src/record/types';
 import { LEVELS } from '../src/store/rollups';
 import { toRow } from '../src/store/rows';
-import { indexNewRowsSync } from '../src/store/sqlite-indexes';
+import { indexNewRowsSync } from '../src/store/search-parts';
 import { makeServerSpans, postUntilStored, protobufBatches } from '../test/helpers/otlp-batches';
 import { dialects, fmt, freshStore, median, pgReachable, ratio, SQLITE_CACHE_MB, table, type BenchStore } from './lib';
 

@@ -215,9 +215,8 @@ export async function run(): Promise<string> {
       name: 'auditspan → SQLite, no filter or search indexes',
       db: () => freshStore('sqlite').then(async (s) => {
         for (const name of SQLITE_FILTER_INDEXES) await s.store.raw.raw(`DROP INDEX ${name}`);
-        for (const table of ['logs_search', 'logs_ids']) {
-          for (const suffix of ['delete', 'update']) await s.store.raw.raw(`DROP TRIGGER ${table}_${suffix}`);
-          await s.store.raw.raw(`DROP TABLE ${table}`);
+        for (const sql of ['DROP VIEW logs_search_all', 'DROP VIEW logs_ids_all', 'DROP TABLE logs_search_parts', 'DROP TABLE logs_search', 'DROP TABLE logs_ids']) {
+          await s.store.raw.raw(sql);
         }
         await s.store.close();
         return { url: s.url, dispose: s.dispose };

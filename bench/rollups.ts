@@ -164,7 +164,7 @@ async function queries(dialect: 'sqlite' | 'postgres'): Promise<string> {
 
 /**
  * The store the retention part runs on: BENCH_RETENTION_DATASET=1 takes a copy of the SQLite
- * dataset of BENCH_ROLLUP_ROWS rows (30 days; each purge takes its oldest 2 hours left, enough to outlast the ingest it overlaps); otherwise a fresh file
+ * dataset of BENCH_ROLLUP_ROWS rows (30 days; each purge takes its oldest BENCH_RETENTION_PURGE_HOURS, default 6, left); otherwise a fresh file
  * with BENCH_RETENTION_ROWS generated rows over 5 days (each purge takes 1.25 days).
  */
 async function retentionStore(): Promise<{ t: BenchStore; rows: number; oldestMs: number; purgeSpanMs: number }> {
@@ -181,7 +181,7 @@ async function retentionStore(): Promise<{ t: BenchStore; rows: number; oldestMs
       await copy.close();
       for (const suffix of ['', '-wal', '-shm']) rmSync(url + suffix, { force: true });
     };
-    return { t: { store: copy, url, dispose }, rows: ROWS, oldestMs: DATASET_END_MS - 30 * DAY, purgeSpanMs: 2 * HOUR };
+    return { t: { store: copy, url, dispose }, rows: ROWS, oldestMs: DATASET_END_MS - 30 * DAY, purgeSpanMs: Number(process.env.BENCH_RETENTION_PURGE_HOURS ?? 6) * HOUR };
   }
   const t = await freshStore('sqlite');
   const rows = Number(process.env.BENCH_RETENTION_ROWS ?? 200_000);
@@ -206,12 +206,20 @@ async function retention(): Promise<string> {
         // no WAL at this instant
       }
     }, 20);
-    const ingest = async (seed: number): Promise<number> => {
-      const records = generateRecords(BATCHES * 512, seed, { endMs: Date.now(), spanMs: HOUR });
+    /** Batches of 512 rows: BATCHES of them, or, with `busy`, as long as it holds (at least 10, at most 10 × BATCHES). */
+    const ingest = async (seed: number, busy?: () => boolean): Promise<number> => {
+      const records = generateRecords((busy ? 10 : 1) * BATCHES * 512, seed, { endMs: Date.now(), spanMs: HOUR });
       const started = performance.now();
-      for (let j = 0; j < records.length; j += 512) await t.store.insertBatch(records.slice(j, j + 512));
-      return records.length / ((performance.now() - started) / 1000);
+      let written = 0;
+      for (let j = 0; j < records.length; j += 512) {
+        if (busy && !busy() && j >= 10 * 512) break;
+        await t.store.insertBatch(records.slice(j, j + 512));
+        written += Math.min(512, records.length - j);
+      }
+      duringBatches.push(Math.ceil(written / 512));
+      return written / ((performance.now() - started) / 1000);
     };
+    const duringBatches: number[] = [];
     const alone: number[] = [];
     const during: number[] = [];
     let purged = 0;
@@ -222,8 +230,12 @@ async function retention(): Promise<string> {
       if (round === 2) break;
       const cutoff = oldestMs + (round + 1) * purgeSpanMs;
       const started = performance.now();
-      const purge = t.store.purgeOlderThan(cutoff);
-      const rate = await ingest(200 + round);
+      let purging = true;
+      const purge = t.store.purgeOlderThan(cutoff).finally(() => {
+        purging = false;
+      });
+      // Ingest for as long as the purge runs: its rate is measured only while both compete.
+      const rate = await ingest(200 + round, () => purging);
       purged += await purge;
       purgeMs += performance.now() - started;
       during.push(rate);
@@ -237,7 +249,7 @@ async function retention(): Promise<string> {
       '',
       table(['', 'rows/s (median)', 'runs'], [
         ['ingest alone', fmt(median(alone)), alone.map((r) => fmt(r)).join(', ')],
-        ['ingest during a purge', fmt(median(during)), during.map((r) => fmt(r)).join(', ')],
+        ['ingest during a purge', fmt(median(during)), during.map((r, i) => `${fmt(r)} (${duringBatches[2 * i + 1]} batches)`).join(', ')],
         ['ratio', `${(median(during) / median(alone)).toFixed(2)}×`, ''],
       ]),
       '',

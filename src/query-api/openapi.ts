@@ -14,7 +14,7 @@ const filterParams = [
     description:
       'Search; terms are AND-ed. Plain words (or "quoted phrases") match as case-insensitive substrings of the URL, the error message and the redacted request and response payloads. ' +
       'Prefixes find one request: `id:<log id>`, `traceId:<32 hex>`, `requestId:<x-request-id or x-correlation-id>`, `ip:<client IP>`, `clientId:…`, `company:…` (within the key\'s scope), `token:<token name>`, `text:…`. ' +
-      'A bare log id or an `X-Request-Log-Url` link (`…/logs/<id>`) finds that log. An unknown prefix, a prefix without a value, a malformed id or an unterminated quote is a 400 naming the problem.',
+      'A bare log id or an `X-Request-Log-Url` link (`…/logs/<id>`) finds that log. An unknown prefix, a prefix without a value, a malformed id, an unterminated quote or a NUL character is a 400 naming the problem.',
     schema: { type: 'string', maxLength: 200, examples: ['traceId:4bf92f3577b34da6a3ce929d0e0e4736', 'requestId:req-42', 'ip:203.0.113.7 declined'] },
   },
   { name: 'minLatencyMs', in: 'query', schema: { type: 'number', minimum: 0 } },

@@ -29,6 +29,9 @@ export function applyFilter(dialect: Dialect, filter: LogFilter, text: TextMode 
     }
     if (filter.minLatencyMs !== undefined) qb.where('latency_ms', '>=', filter.minLatencyMs);
     if (filter.maxLatencyMs !== undefined) qb.where('latency_ms', '<=', filter.maxLatencyMs);
-    if (filter.q !== undefined && filter.q !== '') applySearch(dialect, parseSearch(filter.q), text)(qb);
+    if (filter.q !== undefined && filter.q !== '') {
+      const window = { fromUs: filter.from === undefined ? undefined : Math.floor(filter.from * 1000), toUs: filter.to === undefined ? undefined : Math.floor(filter.to * 1000) };
+      applySearch(dialect, parseSearch(filter.q), text, window)(qb);
+    }
   };
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { createSearchIndexes, dropSearchIndexes } from './search';
 import { createSqliteWriteIndexes, dropSqliteWriteIndexes } from './sqlite-indexes';
+import { createSearchParts, dropSearchParts } from './search-parts';
 import { COARSE, createCoarseRollups, createRollupTable, rebuildRollups, ROLLUP_TABLE } from './rollups';
 import { aheadTimestamps, DAY_US, ensurePartitions, isPartitioned } from './partitions';
 
@@ -271,6 +272,19 @@ const MIGRATIONS: Migration[] = [
     },
     async down(knex) {
       await knex.schema.dropTableIfExists(COARSE.table);
+    },
+  },
+  {
+    // SQLite: the search indexes split into parts by row id, so that writes merge one part's
+    // segments and retention drops whole parts instead of deleting entries row by row
+    // (search-parts.ts, docs/storage.md#search-indexes-in-parts-sqlite). Instant: the tables of 007 and 010
+    // become part 0.
+    name: '012_search_parts',
+    async up(knex) {
+      if (dialectOf(knex) === 'sqlite') await createSearchParts(knex);
+    },
+    async down(knex) {
+      if (dialectOf(knex) === 'sqlite') await dropSearchParts(knex);
     },
   },
 ];

@@ -8,6 +8,7 @@ import type { Knex } from 'knex';
 import type { Dialect } from './connect';
 import { listPartitions, type PartitionRange } from './partitions';
 import { removeRangeFromRollups } from './rollups';
+import { dropEmptyParts } from './search-parts';
 
 /** A time range whose rows retention removed: ts_us in [fromUs, toUs); fromUs null = everything older. */
 export interface RemovedRange {
@@ -17,6 +18,12 @@ export interface RemovedRange {
 
 /** Pause between batches: lets a writer waiting on the database (another process too) take its turn. */
 const YIELD_MS = 2;
+/**
+ * SQLite has one writer: after each batch a purge rests this many times as long as the batch
+ * took, so that it holds the write lock at most a fifth of the time and ingest keeps its pace
+ * (docs/storage.md#retention). PostgreSQL's deletes do not block inserts.
+ */
+const SQLITE_REST = 4;
 
 /**
  * Called inside the transaction that removes the rows of a range, before they go: the one
@@ -40,6 +47,7 @@ async function deleteInBatches(knex: Knex, dialect: Dialect, range: RemovedRange
     };
     const next = (await knex('logs').select('ts_us').modify(inRange).orderBy('ts_us').offset(batch).limit(1).first()) as { ts_us: unknown } | undefined;
     const boundary = next ? Number(next.ts_us) : range.toUs;
+    const started = performance.now();
     const deleted = await knex.transaction(async (trx) => {
       await onRangeRemoved(trx, dialect, { fromUs: range.fromUs, toUs: boundary });
       return Number(await trx('logs').where('ts_us', '<', boundary).modify((qb) => {
@@ -48,7 +56,8 @@ async function deleteInBatches(knex: Knex, dialect: Dialect, range: RemovedRange
     });
     total += deleted;
     if (!next) return total;
-    await new Promise((r) => setTimeout(r, YIELD_MS));
+    const rest = dialect === 'sqlite' ? Math.max(YIELD_MS, SQLITE_REST * (performance.now() - started)) : YIELD_MS;
+    await new Promise((r) => setTimeout(r, rest));
   }
 }
 
@@ -79,7 +88,13 @@ async function dropPartition(knex: Knex, dialect: Dialect, p: PartitionRange): P
  * in batches. Returns the number of rows removed.
  */
 export async function purgeOlderThan(knex: Knex, dialect: Dialect, cutoffUs: number, batch: number): Promise<number> {
-  const partitions = dialect === 'postgres' ? await listPartitions(knex) : [];
+  if (dialect === 'sqlite') {
+    const removed = await deleteInBatches(knex, dialect, { fromUs: null, toUs: cutoffUs }, batch);
+    // The search indexes keep the entries of deleted rows until none of their part's rows is left.
+    await dropEmptyParts(knex);
+    return removed;
+  }
+  const partitions = await listPartitions(knex);
   if (partitions.length === 0) return deleteInBatches(knex, dialect, { fromUs: null, toUs: cutoffUs }, batch);
   let total = 0;
   for (const p of partitions) {

@@ -111,6 +111,8 @@ function term(field: SearchField, raw: string, name: string): SearchTerm {
  * prefix without a value, a malformed trace or log id, an unterminated quote.
  */
 export function parseSearch(q: string): SearchTerm[] {
+  // Neither database can compare it: PostgreSQL text cannot hold it, SQLite ends a pattern at it.
+  if (q.includes('\u0000')) throw new InvalidSearchError('search text cannot contain the NUL character (U+0000)');
   const terms: SearchTerm[] = [];
   for (const token of lex(q)) {
     if (token.startsWith('"')) {
@@ -185,47 +187,78 @@ function scanText(dialect: Dialect, value: string) {
   };
 }
 
+/** The time window of a query, in microseconds ([fromUs, toUs)), that SQLite's search parts are pruned by. */
+export interface SearchWindow {
+  fromUs?: number;
+  toUs?: number;
+}
+
+/**
+ * SQLite: the candidate row ids of a MATCH through one of the search views (search-parts.ts),
+ * reading only the parts whose time range meets the window. Candidates are a superset: entries
+ * of purged rows, and rows with every trigram of a word but not the word; the caller checks
+ * the row's own values.
+ */
+function partCandidates(view: string, match: string, window: SearchWindow) {
+  return (sub: Knex.QueryBuilder): void => {
+    sub.select('id').from(view).whereRaw('m MATCH ?', [match]);
+    if (window.fromUs !== undefined) sub.whereRaw('(hi IS NULL OR hi >= ?)', [window.fromUs]);
+    if (window.toUs !== undefined) sub.whereRaw('(lo IS NULL OR lo < ?)', [window.toUs]);
+  };
+}
+
+/** Trigrams a word's candidates are looked up by: this many spread over the word, and its last. */
+const MAX_TRIGRAMS = 6;
+
+/**
+ * The FTS5 query of a word's trigrams, each a quoted string (`"` doubled), AND-ed: the rows
+ * holding all of them. (FTS5's own LIKE needs the row's text, which a contentless part lacks.)
+ */
+export function trigramQuery(value: string): string | undefined {
+  const chars = [...value];
+  const all = [...new Set(chars.slice(0, -2).map((_, i) => chars.slice(i, i + 3).join('')))];
+  if (all.length === 0) return undefined;
+  const step = Math.max(1, all.length / MAX_TRIGRAMS);
+  const picked = new Set<string>();
+  for (let i = 0; i < all.length && picked.size < MAX_TRIGRAMS; i += step) picked.add(all[Math.floor(i)]);
+  picked.add(all[all.length - 1]);
+  return [...picked].map((t) => `"${t.replace(/"/g, '""')}"`).join(' AND ');
+}
+
 /** Substring condition through the index made for it. */
-function indexedText(dialect: Dialect, value: string) {
+function indexedText(dialect: Dialect, value: string, window: SearchWindow) {
   return (w: Knex.QueryBuilder): void => {
     if (dialect === 'postgres') {
       w.whereRaw(`${PG_TEXT} ILIKE ? ESCAPE '\\'`, [likePattern(value)]);
       return;
     }
-    if ([...value].length < 3) {
-      // The trigram index cannot look up fewer than three characters.
-      scanText(dialect, value)(w);
-      return;
-    }
-    // FTS5's trigram index serves LIKE only without an ESCAPE clause: a `%` or `_` in the text
-    // then matches more than itself, so such terms are checked again on the row.
-    const pattern = `%${value}%`;
-    w.whereIn('id', (sub) => {
-      sub.select('rowid').from(FTS_TABLE).where((o) => {
-        for (const c of TEXT_COLUMNS) o.orWhere(c, 'like', pattern);
-      });
-    });
-    if (/[%_]/.test(value)) scanText(dialect, value)(w);
+    // The trigram index cannot look up fewer than three characters: such words are scanned.
+    const trigrams = trigramQuery(value);
+    if (trigrams !== undefined) w.whereIn('id', partCandidates(TEXT_VIEW, trigrams, window));
+    scanText(dialect, value)(w);
   };
 }
 
 /** SQLite: the FTS5 table of id tokens (sqlite-indexes.ts). */
 export const IDS_TABLE = 'logs_ids';
+/** SQLite: the unions of the search indexes' parts, (id, m, lo, hi) each (search-parts.ts). */
+export const TEXT_VIEW = 'logs_search_all';
+export const IDS_VIEW = 'logs_ids_all';
 /** Its token for a trace id (lowercase hex). */
 const traceIdToken = (traceId: string): string => `"t${traceId}"`;
 /** Its token for a request id: the id's UTF-8 bytes in hex, as SQLite's hex() writes them. */
 const requestIdToken = (requestId: string): string => `"r${Buffer.from(requestId, 'utf8').toString('hex').toUpperCase()}"`;
 
 /** SQLite: the rows whose id tokens hold this one; the row's own value is compared as well. */
-function idLookup(qb: Knex.QueryBuilder, token: string): void {
-  qb.whereIn('id', (sub) => sub.select('rowid').from(IDS_TABLE).whereRaw(`${IDS_TABLE} MATCH ?`, [token]));
+function idLookup(qb: Knex.QueryBuilder, token: string, window: SearchWindow): void {
+  qb.whereIn('id', partCandidates(IDS_VIEW, token, window));
 }
 
 /** How plain words are matched: through their index, by scanning, or not at all (a probe adds them). */
 export type TextMode = 'index' | 'scan' | 'none';
 
 /** Applies search terms to a query on `logs` (use with `.modify()`); bound parameters only. */
-export function applySearch(dialect: Dialect, terms: readonly SearchTerm[], text: TextMode = 'index') {
+export function applySearch(dialect: Dialect, terms: readonly SearchTerm[], text: TextMode = 'index', window: SearchWindow = {}) {
   return (qb: Knex.QueryBuilder): void => {
     for (const t of terms) {
       switch (t.field) {
@@ -237,11 +270,11 @@ export function applySearch(dialect: Dialect, terms: readonly SearchTerm[], text
         }
         case 'traceId':
           qb.where('trace_id', t.value);
-          if (dialect === 'sqlite') idLookup(qb, traceIdToken(t.value));
+          if (dialect === 'sqlite') idLookup(qb, traceIdToken(t.value), window);
           break;
         case 'requestId':
           qb.whereRaw(`${requestIdSql(dialect)} = ?`, [t.value]);
-          if (dialect === 'sqlite') idLookup(qb, requestIdToken(t.value));
+          if (dialect === 'sqlite') idLookup(qb, requestIdToken(t.value), window);
           break;
         case 'ip': qb.where('client_ip', t.value); break;
         case 'clientId': qb.where('client_id', t.value); break;
@@ -249,7 +282,7 @@ export function applySearch(dialect: Dialect, terms: readonly SearchTerm[], text
         case 'company': qb.where('company_id', t.value); break;
         case 'token': qb.where('token_name', t.value); break;
         case 'text':
-          if (text === 'index') indexedText(dialect, t.value)(qb);
+          if (text === 'index') indexedText(dialect, t.value, window)(qb);
           else if (text === 'scan') scanText(dialect, t.value)(qb);
           break;
       }
@@ -274,23 +307,37 @@ export const PROBE_ROWS = [2000, 50_000] as const;
 /** Why the trigram index could not be made, when it could not (PostgreSQL without pg_trgm). */
 export type SearchIndexOutcome = { trigram: true } | { trigram: false; reason: string };
 
+const textValues = (row: string): string => TEXT_COLUMNS.map((c) => `${row}.${c}`).join(', ');
+
+/**
+ * SQLite: the trigram table over every row stored, kept by triggers on delete and update
+ * (migration 007; migration 012 splits it into parts and drops the triggers: search-parts.ts).
+ * detail=none keeps only row ids per trigram (the smallest index; a search checks the row's
+ * own text). No insert trigger: the write paths index their new rows themselves.
+ */
+export async function createTrigramTable(knex: Knex): Promise<void> {
+  const columns = TEXT_COLUMNS.join(', ');
+  await knex.raw(`CREATE VIRTUAL TABLE ${FTS_TABLE} USING fts5(${columns}, content='logs', content_rowid='id', tokenize='trigram', detail='none')`);
+  await knex.raw(`CREATE TRIGGER ${FTS_TABLE}_delete AFTER DELETE ON logs BEGIN
+    INSERT INTO ${FTS_TABLE}(${FTS_TABLE}, rowid, ${columns}) VALUES ('delete', old.id, ${textValues('old')}); END`);
+  await knex.raw(`CREATE TRIGGER ${FTS_TABLE}_update AFTER UPDATE OF ${columns} ON logs BEGIN
+    INSERT INTO ${FTS_TABLE}(${FTS_TABLE}, rowid, ${columns}) VALUES ('delete', old.id, ${textValues('old')});
+    INSERT INTO ${FTS_TABLE}(rowid, ${columns}) VALUES (new.id, ${textValues('new')}); END`);
+  // The backfill: every row already stored.
+  await knex.raw(`INSERT INTO ${FTS_TABLE}(${FTS_TABLE}) VALUES ('rebuild')`);
+}
+
+/** The insert trigger of the trigram table, as migration 007 made it before 010 (whose down restores it). */
+export async function createTrigramInsertTrigger(knex: Knex): Promise<void> {
+  await knex.raw(`CREATE TRIGGER IF NOT EXISTS ${FTS_TABLE}_insert AFTER INSERT ON logs BEGIN
+    INSERT INTO ${FTS_TABLE}(rowid, ${TEXT_COLUMNS.join(', ')}) VALUES (new.id, ${textValues('new')}); END`);
+}
+
 export async function createSearchIndexes(knex: Knex, dialect: Dialect): Promise<SearchIndexOutcome> {
   for (const [name, columns] of ID_INDEXES) await knex.schema.alterTable('logs', (t) => t.index(columns, name));
   await knex.raw(`CREATE INDEX ${REQUEST_ID_INDEX} ON logs ((${requestIdSql(dialect)}))`);
   if (dialect === 'sqlite') {
-    const ftsColumns = TEXT_COLUMNS.join(', ');
-    const values = (prefix: string): string => TEXT_COLUMNS.map((c) => `${prefix}.${c}`).join(', ');
-    // detail=none keeps only row ids per trigram (the smallest index; matches are confirmed
-    // against the row's own text, which external content makes available).
-    await knex.raw(`CREATE VIRTUAL TABLE ${FTS_TABLE} USING fts5(${ftsColumns}, content='logs', content_rowid='id', tokenize='trigram', detail='none')`);
-    // No insert trigger: the write paths index their new rows themselves (sqlite-indexes.ts).
-    await knex.raw(`CREATE TRIGGER ${FTS_TABLE}_delete AFTER DELETE ON logs BEGIN
-      INSERT INTO ${FTS_TABLE}(${FTS_TABLE}, rowid, ${ftsColumns}) VALUES ('delete', old.id, ${values('old')}); END`);
-    await knex.raw(`CREATE TRIGGER ${FTS_TABLE}_update AFTER UPDATE OF ${ftsColumns} ON logs BEGIN
-      INSERT INTO ${FTS_TABLE}(${FTS_TABLE}, rowid, ${ftsColumns}) VALUES ('delete', old.id, ${values('old')});
-      INSERT INTO ${FTS_TABLE}(rowid, ${ftsColumns}) VALUES (new.id, ${values('new')}); END`);
-    // The backfill: every row already stored.
-    await knex.raw(`INSERT INTO ${FTS_TABLE}(${FTS_TABLE}) VALUES ('rebuild')`);
+    await createTrigramTable(knex);
     return { trigram: true };
   }
   try {

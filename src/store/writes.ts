@@ -5,7 +5,7 @@ import type { Dialect } from './connect';
 import type { PartitionCache } from './partitions';
 import { applyRollups, factFromRecord, prepareRollups } from './rollups';
 import { toRow, withRowValues } from './rows';
-import { indexNewRows, indexNewRowsSync } from './sqlite-indexes';
+import { indexNewRows, indexNewRowsSync } from './search-parts';
 import type { InsertResult } from './types';
 
 /** Rows per INSERT statement: knex's SQLite multi-row insert fails beyond ~500 (NOTES.md). */

@@ -62,6 +62,7 @@ forEachStore('query API search', ({ store }) => {
       ['traceId:nothex', /32 hexadecimal digits/],
       ['ip:', /ip: needs a value/],
       ['"open', /unterminated quote/],
+      ['card\u0000expired', /NUL character/],
     ] as Array<[string, RegExp]>) {
       for (const route of ['logs', 'stats', 'facets', 'export']) {
         const res = await fetch(`${base}/api/${route}?q=${encodeURIComponent(q)}`, { headers: { authorization: `Bearer ${ADMIN}` } });

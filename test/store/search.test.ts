@@ -3,7 +3,8 @@ import type { AuditRecord } from '../../src/record/types';
 import { InvalidSearchError } from '../../src/store';
 import { MIGRATION_CONFIG } from '../../src/store/migrations';
 import { toRow } from '../../src/store/rows';
-import { parseSearch } from '../../src/store/search';
+import { IDS_VIEW, parseSearch, TEXT_VIEW, trigramQuery } from '../../src/store/search';
+import { idsTable, PART_ROWS_META, PARTS_TABLE, textTable } from '../../src/store/search-parts';
 import { expectedIds, logId } from '../helpers/expected';
 import { generateRecords } from '../helpers/fixtures';
 import { forEachStore } from '../helpers/stores';
@@ -55,19 +56,28 @@ forEachStore('search', ({ store, dialect }) => {
     await store().insertBatch(FIXTURES);
   });
 
-  /** SQLite: FTS5 checks its index against the logs table (external content). */
+  /**
+   * SQLite: each part of the search indexes is sound, and every row is found through the views
+   * by its trace id token and by the trigrams of its URL.
+   */
   async function ftsConsistent(): Promise<void> {
     if (dialect !== 'sqlite') return;
-    await store().raw.raw(`INSERT INTO logs_search(logs_search, rank) VALUES ('integrity-check', 1)`);
-    // The contentless id table cannot be checked against its rows (nor scanned): its own
-    // structure is checked, then every row is looked up by its trace id token.
-    await store().raw.raw(`INSERT INTO logs_ids(logs_ids) VALUES ('integrity-check')`);
-    const rows = (await store().raw('logs').select('id', 'trace_id')) as Array<{ id: number; trace_id: string }>;
+    const parts = (await store().raw.raw(`SELECT part FROM ${PARTS_TABLE}`)) as Array<{ part: number }>;
+    for (const { part } of parts) {
+      for (const table of [textTable(part), idsTable(part)]) await store().raw.raw(`INSERT INTO ${table}(${table}) VALUES ('integrity-check')`);
+    }
+    const rows = (await store().raw('logs').select('id', 'trace_id', 'url')) as Array<{ id: number; trace_id: string; url: string }>;
     for (const r of rows) {
-      const found = (await store().raw.raw('SELECT rowid AS id FROM logs_ids WHERE logs_ids MATCH ?', [`"t${r.trace_id}"`])) as Array<{ id: number }>;
-      expect(found.map((f) => Number(f.id)), r.trace_id).to.include(Number(r.id));
+      const byId = (await store().raw.raw(`SELECT id FROM ${IDS_VIEW} WHERE m MATCH ?`, [`"t${r.trace_id}"`])) as Array<{ id: number }>;
+      expect(byId.map((f) => Number(f.id)), r.trace_id).to.include(Number(r.id));
+      const byText = (await store().raw.raw(`SELECT id FROM ${TEXT_VIEW} WHERE m MATCH ?`, [trigramQuery(r.url) as string])) as Array<{ id: number }>;
+      expect(byText.map((f) => Number(f.id)), r.url).to.include(Number(r.id));
     }
   }
+
+  /** SQLite: the names of the tables and views of one kind (`type`) whose name starts with `logs`. */
+  const schema = async (type: string): Promise<string[]> =>
+    ((await store().raw.raw(`SELECT name FROM sqlite_master WHERE type = ? AND name LIKE 'logs%' ORDER BY name`, [type])) as Array<{ name: string }>).map((t) => t.name);
 
   describe('finds one request by each prefix', () => {
     for (const [name, q, row] of PREFIX_CASES) {
@@ -85,6 +95,16 @@ forEachStore('search', ({ store, dialect }) => {
       expect(await walk(store(), { q }, 7), q).to.deep.equal(expected);
       expect(await walk(store(), { q }, 500), q).to.deep.equal(expected);
     }
+  });
+
+  it('reads FTS5 syntax and quotes in words as text', async () => {
+    const planted = needle(9500, { requestPayload: '{"expr":"NEAR(kea) AND *moa* OR ^takahe"}' });
+    await store().insertBatch([planted]);
+    for (const q of ['NEAR(kea)', '*moa*', 'OR ^takahe', '"AND *moa"']) {
+      expect((await store().listLogs({ q }, { limit: 5 })).data.map((l) => l.id), q).to.deep.equal([logId(planted)]);
+    }
+    for (const q of ['NEAR(zz', '"^q"', '"kea AND"', '(moa']) expect(await store().countLogs({ q }), q).to.equal(0);
+    await store().raw('logs').where({ span_id: planted.spanId }).del();
   });
 
   it('keeps a search inside the caller\'s company whatever the prefix', async () => {
@@ -107,15 +127,8 @@ forEachStore('search', ({ store, dialect }) => {
     await ftsConsistent();
     expect(await store().purgeOlderThan(NOW - 30 * DAY)).to.equal(1);
     expect(await store().countLogs({ q: 'wombatsaurus' })).to.equal(0);
-    if (dialect === 'sqlite') {
-      // Retention took the purged row's id tokens out too.
-      expect(await store().raw.raw('SELECT rowid FROM logs_ids WHERE logs_ids MATCH ?', [`"t${fresh.traceId}"`])).to.deep.equal([]);
-    }
+    expect(await store().countLogs({ q: `traceId:${fresh.traceId}` })).to.equal(0);
     await ftsConsistent();
-    if (dialect === 'sqlite') {
-      const [{ n }] = (await store().raw.raw(`SELECT count(*) AS n FROM logs_search WHERE request_payload LIKE '%wombatsaurus%'`)) as Array<{ n: number }>;
-      expect(Number(n)).to.equal(0);
-    }
   });
 
   it('indexes exactly the new rows of a batch that mixes replayed and new spans', async () => {
@@ -131,10 +144,9 @@ forEachStore('search', ({ store, dialect }) => {
 
   it('migration 010 moves a database made before it to the write-friendly indexes, ids and all', async function () {
     if (dialect !== 'sqlite') this.skip();
-    const schema = async (type: string): Promise<string[]> =>
-      ((await store().raw.raw(`SELECT name FROM sqlite_master WHERE type = ? AND name LIKE 'logs%' ORDER BY name`, [type])) as Array<{ name: string }>).map((t) => t.name);
-    const now = { triggers: ['logs_ids_delete', 'logs_ids_update', 'logs_search_delete', 'logs_search_update'] };
-    expect(await schema('trigger')).to.deep.equal(now.triggers);
+    expect(await schema('trigger')).to.deep.equal([]);
+    await store().raw.migrate.down({ ...MIGRATION_CONFIG, name: '012_search_parts' });
+    expect(await schema('trigger')).to.deep.equal(['logs_ids_delete', 'logs_ids_update', 'logs_search_delete', 'logs_search_update']);
     await store().raw.migrate.down({ ...MIGRATION_CONFIG, name: '010_sqlite_write_indexes' });
     expect(await schema('trigger')).to.deep.equal(['logs_search_delete', 'logs_search_insert', 'logs_search_update']);
     expect(await schema('index')).to.include.members(['logs_trace_id', 'logs_request_id', 'logs_latency_ts']);
@@ -142,7 +154,7 @@ forEachStore('search', ({ store, dialect }) => {
     const before = needle(9400, { requestPayload: '{"memo":"numbatnest"}', requestHeaders: { 'x-request-id': 'Req-Ünïcode/42 x' } });
     await store().raw('logs').insert(toRow(before, NOW));
     await store().migrate();
-    expect(await schema('trigger')).to.deep.equal(now.triggers);
+    expect(await schema('trigger')).to.deep.equal([]);
     expect(await schema('index')).to.not.include.members(['logs_trace_id']);
     expect(await schema('index')).to.not.include.members(['logs_request_id']);
     expect(await schema('index')).to.not.include.members(['logs_latency_ts']);
@@ -155,6 +167,7 @@ forEachStore('search', ({ store, dialect }) => {
   });
 
   it('migration 007 indexes the rows already stored, and its down removes the indexes', async () => {
+    if (dialect === 'sqlite') await store().raw.migrate.down({ ...MIGRATION_CONFIG, name: '012_search_parts' });
     await store().raw.migrate.down({ ...MIGRATION_CONFIG, name: '007_search' });
     const older = needle(9200, { requestPayload: '{"memo":"platypusparade"}', requestHeaders: { 'x-request-id': 'req-before-007' } });
     await store().insertBatch([older]);
@@ -227,10 +240,92 @@ describe('search language', () => {
     ['traceId:xyz', /32 hexadecimal digits/],
     ['id:nope', /not a log id/],
     ['"unterminated', /unterminated quote/],
+    ['ab\u0000cd', /NUL character/],
+    ['\u0000\u0000\u0000', /NUL character/],
     [Array(14).fill('w').join(' '), /at most 12 search terms/],
   ] as Array<[string, RegExp]>) {
     it(`rejects ${JSON.stringify(q.slice(0, 20))} naming the problem`, () => {
       expect(() => parseSearch(q)).to.throw(InvalidSearchError, message);
     });
   }
+});
+
+forEachStore('search indexes in parts', ({ store, dialect }) => {
+  before(function () {
+    if (dialect !== 'sqlite') this.skip();
+  });
+
+  const memo = (word: string, seed: number, ts: number): AuditRecord =>
+    needle(seed, { timestampUs: ts * 1000, requestPayload: `{"memo":"kiwi ${word}"}`, error: null, responsePayload: null });
+  /** Four rows a batch, and a part holds four rows: each batch below begins a part. */
+  const A = [memo('aardvark0', 100, NOW - 40 * DAY), memo('aardvark1', 101, NOW - 40 * DAY + 1000), memo('aardvark2', 102, NOW - 40 * DAY + 2000), memo('aardvarklive', 103, NOW - DAY)];
+  const B = [0, 1, 2, 3].map((i) => memo(`bison${i}`, 110 + i, NOW - 35 * DAY + i * 1000));
+  const C = [0, 1, 2, 3].map((i) => memo(`caracal${i}`, 120 + i, NOW - 20 * DAY + i * 1000));
+  // Late spans: written after C, stamped inside A's time.
+  const D = [0, 1, 2, 3].map((i) => memo(`dingo${i}`, 130 + i, NOW - 40 * DAY + 500 + i));
+  const E = [0, 1, 2, 3].map((i) => memo(`egret${i}`, 140 + i, NOW - i * 1000));
+  const ALL = [...A, ...B, ...C, ...D, ...E];
+
+  const parts = async (): Promise<number[]> =>
+    ((await store().raw.raw(`SELECT part FROM ${PARTS_TABLE} ORDER BY part`)) as Array<{ part: number }>).map((p) => Number(p.part));
+  const tables = async (): Promise<string[]> =>
+    ((await store().raw.raw(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'logs\\_%' ESCAPE '\\' AND sql LIKE 'CREATE VIRTUAL%' ORDER BY name`)) as Array<{ name: string }>).map((t) => t.name);
+
+  /** Every word and trace id found, and windowed searches agree with the rows (page by page). */
+  async function searchesAgree(rows: AuditRecord[]): Promise<void> {
+    for (const r of rows) {
+      const word = /kiwi (\w+)/.exec(r.requestPayload ?? '')?.[1] as string;
+      expect((await store().listLogs({ q: word }, { limit: 5 })).data.map((l) => l.id), word).to.deep.equal([logId(r)]);
+      expect(await store().countLogs({ q: `traceId:${r.traceId}` }), word).to.equal(1);
+    }
+    const windows = [{}, { from: NOW - 39 * DAY }, { from: NOW - 41 * DAY, to: NOW - 39 * DAY }, { from: NOW - 36 * DAY, to: NOW - 19 * DAY }, { to: NOW - 30 * DAY }];
+    for (const w of windows) {
+      for (const q of ['kiwi', 'dingo', 'aardvark', `traceId:${D[2].traceId}`]) {
+        const filter = { ...w, q };
+        expect(await walk(store(), filter, 3), JSON.stringify(filter)).to.deep.equal(expectedIds(rows, filter));
+      }
+    }
+  }
+
+  it('begins a part when the newest is full, and finds every row in every part, by window too', async () => {
+    await store().raw('auditspan_meta').insert({ name: PART_ROWS_META, value: '4' });
+    for (const batch of [A, B, C, D, E]) await store().insertBatch(batch);
+    // A replayed batch adds no row and begins no part.
+    expect(await store().insertBatch(B)).to.deep.equal({ inserted: 0, duplicates: 4 });
+    expect(await parts()).to.deep.equal([0, 1, 2, 3, 4]);
+    await searchesAgree(ALL);
+    // Closed parts carry their time range; the newest is open (late spans may land in it).
+    const ranges = (await store().raw.raw(`SELECT part, min_ts_us, max_ts_us, rows FROM ${PARTS_TABLE} ORDER BY part`)) as Array<Record<string, number>>;
+    expect(ranges.map((r) => [Number(r.min_ts_us), Number(r.max_ts_us), Number(r.rows)])).to.deep.equal(
+      [A, B, C, D, E].map((batch) => [Math.min(...batch.map((r) => r.timestampUs)), Math.max(...batch.map((r) => r.timestampUs)), 4]),
+    );
+  });
+
+  it('retention drops the parts none of whose rows is left, and searches skip the entries of purged rows', async () => {
+    expect(await store().purgeOlderThan(NOW - 30 * DAY)).to.equal(11);
+    // B and D are gone whole; A keeps one row, so its part stays with the entries of three purged rows.
+    expect(await parts()).to.deep.equal([0, 2, 4]);
+    expect(await tables()).to.deep.equal([idsTable(0), idsTable(2), idsTable(4), textTable(0), textTable(2), textTable(4)].sort());
+    const kept = [A[3], ...C, ...E];
+    await searchesAgree(kept);
+    for (const word of ['aardvark0', 'bison1', 'dingo2']) expect(await store().countLogs({ q: word }), word).to.equal(0);
+    // The next batch goes into the newest part, then a new one.
+    const F = [0, 1, 2, 3].map((i) => memo(`ferret${i}`, 150 + i, NOW - 2 * DAY + i));
+    await store().insertBatch(F);
+    expect(await parts()).to.deep.equal([0, 2, 4, 5]);
+    await searchesAgree([...kept, ...F]);
+  });
+
+  it('migration 012 goes down to one pair of tables and up again with every row found', async () => {
+    const kept = (await store().raw('logs').select('trace_id')) as Array<{ trace_id: string }>;
+    const rows = [A[3], ...C, ...E];
+    await store().raw.migrate.down({ ...MIGRATION_CONFIG, name: '012_search_parts' });
+    expect(await tables()).to.deep.equal(['logs_ids', 'logs_search']);
+    await store().migrate();
+    expect(await parts()).to.deep.equal([0]);
+    expect(kept.length).to.equal(rows.length + 4);
+    for (const r of rows) expect(await store().countLogs({ q: `traceId:${r.traceId}` })).to.equal(1);
+    expect(await store().countLogs({ q: 'ferret' })).to.equal(4);
+    expect(await store().countLogs({ q: 'kiwi' })).to.equal(rows.length + 4);
+  });
 });
