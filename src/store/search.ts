@@ -108,7 +108,7 @@ function term(field: SearchField, raw: string, name: string): SearchTerm {
 
 /**
  * Reads `q` into terms. Throws InvalidSearchError naming the problem: an unknown prefix, a
- * prefix without a value, a malformed trace or log id, an unterminated quote.
+ * prefix without a value, a malformed trace or log id, an unterminated quote, a NUL character.
  */
 export function parseSearch(q: string): SearchTerm[] {
   // Neither database can compare it: PostgreSQL text cannot hold it, SQLite ends a pattern at it.
