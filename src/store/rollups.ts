@@ -79,6 +79,7 @@ export function histogramPercentile(hist: ArrayLike<number>, p: number): number 
 }
 
 export const HIST_COLUMNS = Array.from({ length: LATENCY_BINS }, (_, k) => `h${k}`);
+const HIST_SET = new Set(HIST_COLUMNS);
 
 /** One level of rollups: its table and the dimensions of its key, after (grain, bucket_us). */
 export interface RollupLevel {
@@ -193,18 +194,64 @@ function deltaValues(d: RollupDelta): Array<string | number> {
   return [d.grain, d.bucketUs, ...d.key, d.n, d.lastUs, ...d.hist];
 }
 
-function upsertSql(dialect: Dialect, level: RollupLevel, rows: number): string {
+function upsertTail(dialect: Dialect, level: RollupLevel): string {
   const max = dialect === 'postgres' ? 'GREATEST' : 'MAX';
   const t = level.table;
-  const tuple = `(${columns(level).map(() => '?').join(', ')})`;
   const sets = ['n', ...HIST_COLUMNS].map((c) => `${c} = ${t}.${c} + excluded.${c}`);
   sets.push(`last_us = ${max}(${t}.last_us, excluded.last_us)`);
-  return `INSERT INTO ${t} (${columns(level).join(', ')}) VALUES ${new Array(rows).fill(tuple).join(', ')} ` +
-    `ON CONFLICT (${keyColumns(level).join(', ')}) DO UPDATE SET ${sets.join(', ')}`;
+  return `ON CONFLICT (${keyColumns(level).join(', ')}) DO UPDATE SET ${sets.join(', ')}`;
 }
 
-/** Rollup rows per upsert statement: at most 92 parameters each, under SQLite's 32 766. */
-const DELTAS_PER_STATEMENT = 300;
+/** A single-row upsert (better-sqlite3's prepared statement). */
+function upsertSql(level: RollupLevel): string {
+  return `INSERT INTO ${level.table} (${columns(level).join(', ')}) VALUES (${columns(level).map(() => '?').join(', ')}) ${upsertTail('sqlite', level)}`;
+}
+
+/**
+ * The Knex paths' upsert of many rollup rows, with one parameter per statement or per column
+ * instead of one per value: binding ~90 values per rollup row cost more than the SQL itself
+ * (node's sqlite3 binds each on the event loop, knex formats each).
+ *
+ * SQLite reads the rows from one JSON array, as "unit" rows: a delta's key, one of its latency
+ * bins and that bin's count (`unitRows`), so each row carries 11 values, not 90, and the
+ * histogram columns are spelled out in SQL. Extracting 90 JSON values per row made the
+ * statement ten times slower than a prepared single-row upsert; unit rows match it. SQLite
+ * applies the rows one by one, so a delta's second unit row updates what its first inserted.
+ * PostgreSQL, which refuses to update one row twice in a statement, unnests one array per
+ * column of whole deltas.
+ */
+function bulkUpsertSql(dialect: Dialect, level: RollupLevel): string {
+  const cols = columns(level);
+  if (dialect === 'sqlite') {
+    const unit = [...keyColumns(level), 'n', 'last_us', 'bin'];
+    return `WITH d AS MATERIALIZED (SELECT ${unit.map((c, i) => `value->>${i} AS ${c}`).join(', ')} FROM json_each(?)) ` +
+      `INSERT INTO ${level.table} (${cols.join(', ')}) ` +
+      `SELECT ${[...keyColumns(level), 'n', 'last_us'].join(', ')}, ${HIST_COLUMNS.map((_, k) => `iif(bin = ${k}, n, 0)`).join(', ')} ` +
+      // WHERE true: SQLite's parser needs it between an INSERT … SELECT and its ON CONFLICT.
+      `FROM d WHERE true ${upsertTail(dialect, level)}`;
+  }
+  const pgType = (c: string): string => (HIST_SET.has(c) ? 'int4' : level.dimensions.includes(c) && !NUMERIC_DIMENSIONS.has(c) ? 'text' : 'int8');
+  return `INSERT INTO ${level.table} (${cols.join(', ')}) SELECT * FROM unnest(${cols.map((c) => `?::${pgType(c)}[]`).join(', ')}) ${upsertTail(dialect, level)}`;
+}
+
+/** SQLite's unit rows of deltas: [grain, bucket, ...key, count, last_us, bin] per non-empty bin. */
+function unitRows(deltas: readonly RollupDelta[]): Array<Array<string | number>> {
+  const rows: Array<Array<string | number>> = [];
+  for (const d of deltas) {
+    for (let k = 0; k < d.hist.length; k++) if (d.hist[k] !== 0) rows.push([d.grain, d.bucketUs, ...d.key, d.hist[k], d.lastUs, k]);
+  }
+  return rows;
+}
+
+/** The bindings of bulkUpsertSql for these deltas. */
+function bulkUpsertBindings(dialect: Dialect, deltas: readonly RollupDelta[]): Knex.RawBinding[] {
+  if (dialect === 'sqlite') return [JSON.stringify(unitRows(deltas))];
+  const rows = deltas.map(deltaValues);
+  return rows[0].map((_, c) => rows.map((row) => row[c]) as Knex.RawBinding);
+}
+
+/** Rollup rows per upsert statement on the Knex paths. */
+const DELTAS_PER_STATEMENT = 1000;
 
 /** Removes the rollup rows that subtraction left empty, in the buckets the deltas touched. */
 async function dropEmpty(trx: Knex | Knex.Transaction, level: RollupLevel, deltas: readonly RollupDelta[]): Promise<void> {
@@ -235,7 +282,7 @@ export async function applyRollups(
     const deltas = aggregateFacts(facts, level, grains, sign);
     for (let i = 0; i < deltas.length; i += DELTAS_PER_STATEMENT) {
       const chunk = deltas.slice(i, i + DELTAS_PER_STATEMENT);
-      await trx.raw(upsertSql(dialect, level, chunk.length), chunk.flatMap(deltaValues));
+      await trx.raw(bulkUpsertSql(dialect, level), bulkUpsertBindings(dialect, chunk));
     }
     if (sign < 0) await dropEmpty(trx, level, deltas);
   }
@@ -251,7 +298,7 @@ const preparedByConnection = new WeakMap<BetterSqlite3.Database, PreparedRollups
 export function prepareRollups(db: BetterSqlite3.Database): PreparedRollups {
   let apply = preparedByConnection.get(db);
   if (!apply) {
-    const statements = LEVELS.map((level) => ({ level, statement: db.prepare(upsertSql('sqlite', level, 1)) }));
+    const statements = LEVELS.map((level) => ({ level, statement: db.prepare(upsertSql(level)) }));
     apply = (facts) => {
       for (const { level, statement } of statements) for (const d of aggregateFacts(facts, level)) statement.run(deltaValues(d));
     };

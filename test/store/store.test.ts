@@ -42,6 +42,38 @@ forEachStore('store', ({ store, dialect }) => {
       expect(updatedAt).to.equal(createdAt);
     });
 
+    it('stores text and numbers exactly as given', async () => {
+      const text = 'quote " backslash \\ \\u0041 slash / tab \t line \n \u2028 emoji 😀 [1,{"a":null}] é';
+      const [a, b] = generateRecords(2, 4242, { endMs: NOW - 20 * 86_400_000 });
+      const records: AuditRecord[] = [
+        { ...a, url: `/t?q=${text}`, requestPayload: text, responsePayload: '{"error":"😀"}', error: 'ÿ\\"', latencyMs: 12, truncated: true, userAgent: null },
+        { ...b, requestPayload: null, latencyMs: 0.125, truncated: false, tokenName: '', companyId: null },
+      ];
+      expect(await store().insertBatch(records)).to.deep.equal({ inserted: 2, duplicates: 0 });
+      const first = await store().getLog(logId(records[0]));
+      expect(first).to.include({ url: `/t?q=${text}`, requestPayload: text, responsePayload: '{"error":"😀"}', error: 'ÿ\\"', latencyMs: 12, truncated: true, userAgent: null });
+      expect(first.timestampUs).to.equal(records[0].timestampUs);
+      const second = await store().getLog(logId(records[1]));
+      expect(second).to.include({ requestPayload: null, latencyMs: 0.125, truncated: false, tokenName: '', companyId: null });
+      await store().purgeOlderThan(NOW - 19 * 86_400_000);
+    });
+
+    it('writes a batch larger than one statement holds, its replayed rows skipped and every row indexed', async () => {
+      // ~10 MB of JSON: more than one INSERT statement on the knex SQLite path.
+      const batch = generateRecords(700, 4343, { endMs: NOW - 30 * 86_400_000, spanMs: 86_400_000 })
+        .map((r, i) => ({ ...r, requestPayload: `{"note":"${'x'.repeat(14_000)}","tag":"bigbatch${i}zq"}`, truncated: false }));
+      expect(await store().insertBatch(batch.slice(0, 100))).to.deep.equal({ inserted: 100, duplicates: 0 });
+      expect(await store().insertBatch(batch)).to.deep.equal({ inserted: 600, duplicates: 100 });
+      const window = { from: NOW - 32 * 86_400_000, to: NOW - 29 * 86_400_000 };
+      expect(await store().countLogs(window)).to.equal(700);
+      for (const i of [5, 350, 699]) {
+        const found = await store().listLogs({ ...window, q: `bigbatch${i}zq` }, { limit: 5 });
+        expect(found.data.map((l) => l.id), `row ${i}`).to.deep.equal([logId(batch[i])]);
+      }
+      expect((await store().stats(window)).total).to.equal(700);
+      await store().purgeOlderThan(NOW - 29 * 86_400_000);
+    });
+
     it('keeps a batch atomic: a bad row fails the whole batch', async () => {
       const before = await store().countLogs({});
       const bad = { ...generateRecords(1, 99)[0], method: null } as unknown as AuditRecord;
