@@ -147,7 +147,8 @@ async function insertSqliteKnex(trx: Knex.Transaction, records: readonly AuditRe
     const chunk = records.slice(start, (start += rows.length));
     const added = (await trx.raw(SQLITE_JSON_INSERT_SQL, [`[${rows.join(',')}]`])) as Array<{ id: number; ts_us: number; span_id: string; trace_id: string }>;
     if (added.length === 0) continue;
-    if (firstId === 0) firstId = Math.min(...added.map((r) => Number(r.id)));
+    // A statement may add tens of thousands of rows: a loop, not Math.min(...ids).
+    if (firstId === 0) firstId = added.reduce((min, r) => Math.min(min, Number(r.id)), Infinity);
     if (added.length === chunk.length) {
       fresh.push(...chunk);
       continue;
