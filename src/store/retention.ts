@@ -7,7 +7,7 @@
 import type { Knex } from 'knex';
 import type { Dialect } from './connect';
 import { listPartitions, type PartitionRange } from './partitions';
-import { removeRangeFromRollups } from './rollups';
+import { applyRollups, FACT_COLUMNS, factFromRow, removeRangeFromRollups } from './rollups';
 import { dropEmptyParts } from './search-parts';
 
 /** A time range whose rows retention removed: ts_us in [fromUs, toUs); fromUs null = everything older. */
@@ -36,7 +36,8 @@ export async function onRangeRemoved(trx: Knex.Transaction, dialect: Dialect, ra
 /**
  * Deletes the rows of a range in time-ordered batches: each batch is the time range [start,
  * start time of the batch+1-th oldest row) read from the ts index, so it holds at most `batch`
- * rows, and its own transaction removes them from the rollups too.
+ * rows (more only when a concurrent writer adds late spans to it), and its own transaction
+ * removes the rows it deleted from the rollups too.
  */
 async function deleteInBatches(knex: Knex, dialect: Dialect, range: RemovedRange, batch: number): Promise<number> {
   let total = 0;
@@ -49,10 +50,16 @@ async function deleteInBatches(knex: Knex, dialect: Dialect, range: RemovedRange
     const boundary = next ? Number(next.ts_us) : range.toUs;
     const started = performance.now();
     const deleted = await knex.transaction(async (trx) => {
-      await onRangeRemoved(trx, dialect, { fromUs: range.fromUs, toUs: boundary });
-      return Number(await trx('logs').where('ts_us', '<', boundary).modify((qb) => {
-        if (range.fromUs !== null) qb.where('ts_us', '>=', range.fromUs);
-      }).del());
+      // The rows first, then what they leave in the rollups: exactly the rows this statement
+      // deleted. Reading the range before deleting it would miss a late span that a concurrent
+      // PostgreSQL writer commits in between (deleted, yet left counted), and this is the
+      // writers' lock order too (logs, then rollups).
+      const since = range.fromUs !== null ? ' AND ts_us >= ?' : '';
+      const result = (await trx.raw(`DELETE FROM logs WHERE ts_us < ?${since} RETURNING ${FACT_COLUMNS.join(', ')}`,
+        range.fromUs !== null ? [boundary, range.fromUs] : [boundary])) as Array<Record<string, unknown>> | { rows: Array<Record<string, unknown>> };
+      const rows = Array.isArray(result) ? result : result.rows;
+      await applyRollups(trx, dialect, rows.map(factFromRow), -1);
+      return rows.length;
     });
     total += deleted;
     if (!next) return total;
