@@ -5,6 +5,7 @@ import { decodeCursor, encodeCursor } from './cursor';
 import { applyFilter } from './filter';
 import { fromRow, type LogRow } from './rows';
 import { applySearch, hasText, parseSearch, PROBE_ROWS } from './search';
+import { COARSE, DAY_US, HOUR_US } from './rollups';
 import { LATENCY_BIN_INDEX, LATENCY_BIN_OF_PARAM, LATENCY_BIN_SQL } from './sqlite-indexes';
 import type { ListOptions, LogFilter, LogPage } from './types';
 
@@ -19,7 +20,7 @@ function pageQuery(knex: Knex, dialect: Dialect, filter: LogFilter, limit: numbe
 }
 
 /** How many of the newest rows a latency-bounded page checks in time order before it reads by latency instead. */
-export const LATENCY_WALK_ROWS = 2000;
+export const LATENCY_WALK_ROWS = 500;
 
 const hasLatencyBound = (f: LogFilter): boolean => f.minLatencyMs !== undefined || f.maxLatencyMs !== undefined;
 
@@ -31,22 +32,52 @@ const hasLatencyBound = (f: LogFilter): boolean => f.minLatencyMs !== undefined 
  */
 async function latencyPage(knex: Knex, dialect: Dialect, filter: LogFilter, limit: number, cursor?: { ts: number; id: number }): Promise<LogRow[]> {
   const { minLatencyMs: _min, maxLatencyMs: _max, ...others } = filter;
+  // PostgreSQL: the walk stays within an hour of the newest rows it can reach, so that every
+  // query names its time range and the planner skips the other partitions (planning a query
+  // over every partition costs more than running it: docs/storage.md).
+  const walkFromUs = dialect === 'postgres' ? await walkStartUs(knex, filter, cursor) : undefined;
+  const bounded = (qb: Knex.QueryBuilder): void => {
+    if (walkFromUs !== undefined) qb.where('ts_us', '>=', walkFromUs);
+    if (walkFromUs !== undefined && cursor) qb.where('ts_us', '<=', cursor.ts);
+  };
   const edge = (await pageQuery(knex, dialect, others, 0, cursor).clearSelect().clearOrder()
+    .modify(bounded)
     .select('ts_us', 'id')
     .orderBy([{ column: 'ts_us', order: 'desc' }, { column: 'id', order: 'desc' }])
     .offset(LATENCY_WALK_ROWS - 1)
     .limit(1)
     .first()) as { ts_us: unknown; id: unknown } | undefined;
-  if (!edge) return (await pageQuery(knex, dialect, filter, limit, cursor)) as LogRow[];
-  const boundary = [Number(edge.ts_us), Number(edge.id)];
-  const recent = (await pageQuery(knex, dialect, filter, limit, cursor).whereRaw('(ts_us, id) >= (?, ?)', boundary)) as LogRow[];
+  if (!edge && walkFromUs === undefined) return (await pageQuery(knex, dialect, filter, limit, cursor)) as LogRow[];
+  // Fewer rows than the walk's since walkFromUs: the walk takes them all.
+  const boundary = edge ? [Number(edge.ts_us), Number(edge.id)] : [walkFromUs as number, 0];
+  const recent = (await pageQuery(knex, dialect, filter, limit, cursor).whereRaw('(ts_us, id) >= (?, ?)', boundary)
+    .where('ts_us', '>=', boundary[0]).modify(bounded)) as LogRow[];
   if (recent.length > limit) return recent;
   const rest = limit + 1 - recent.length;
   const older = dialect === 'sqlite' ? await olderByLatencyBins(knex, filter, boundary, rest) : await olderByLatencyWindows(knex, filter, boundary, rest);
   return [...recent, ...older];
 }
 
-const HOUR_US = 3_600_000_000;
+/**
+ * PostgreSQL: where a latency page's walk starts: an hour before the newest rows it can reach
+ * (the cursor, `to`, or the newest hour of the rollups, which are written with the rows).
+ */
+async function walkStartUs(knex: Knex, filter: LogFilter, cursor?: { ts: number; id: number }): Promise<number | undefined> {
+  const newest = (await knex(COARSE.table).max({ b: 'bucket_us' }).where('grain', HOUR_US).first()) as { b: unknown } | undefined;
+  if (newest?.b === null || newest?.b === undefined) return undefined;
+  const ends = [Number(newest.b) + HOUR_US];
+  if (cursor) ends.push(cursor.ts);
+  if (filter.to !== undefined) ends.push(filter.to * 1000);
+  return Math.min(...ends) - HOUR_US;
+}
+
+/** PostgreSQL: a time at or before the oldest row: the rollups' oldest day, else the rows' own minimum. */
+async function oldestUs(knex: Knex): Promise<number | null> {
+  const day = (await knex(COARSE.table).min({ b: 'bucket_us' }).where('grain', DAY_US).first()) as { b: unknown } | undefined;
+  if (day?.b !== null && day?.b !== undefined) return Number(day.b);
+  const first = (await knex('logs').min({ ts: 'ts_us' }).first()) as { ts: unknown } | undefined;
+  return first?.ts === null || first?.ts === undefined ? null : Number(first.ts);
+}
 
 /**
  * PostgreSQL: the newest `n` matches older than `boundary`, read a time window at a time going
@@ -57,9 +88,9 @@ const HOUR_US = 3_600_000_000;
  * own partitions. A bound matching nothing costs about log4(hours kept) index reads.
  */
 async function olderByLatencyWindows(knex: Knex, filter: LogFilter, boundary: number[], n: number): Promise<LogRow[]> {
-  const first = (await knex('logs').min({ ts: 'ts_us' }).first()) as { ts: unknown } | undefined;
-  if (first?.ts === null || first?.ts === undefined) return [];
-  const stopUs = Math.max(Number(first.ts), filter.from !== undefined ? filter.from * 1000 : -Infinity);
+  const oldest = await oldestUs(knex);
+  if (oldest === null) return [];
+  const stopUs = Math.max(oldest, filter.from !== undefined ? filter.from * 1000 : -Infinity);
   const out: LogRow[] = [];
   let hi = boundary;
   let hours = 1;
@@ -93,9 +124,11 @@ async function olderByLatencyBins(knex: Knex, filter: LogFilter, boundary: numbe
   const hi = filter.maxLatencyMs === undefined ? Number(bins.top) : Math.min(Number(bins.hi), Number(bins.top));
   const parts: Array<{ sql: string; bindings: readonly Knex.Value[] }> = [];
   for (let bin = Number(bins.lo); bin <= hi; bin++) {
-    parts.push(byLatency(knex, 'sqlite', filter, boundary, n).whereRaw(`${LATENCY_BIN_SQL} = ?`, [bin]).toSQL());
+    parts.push(byLatency(knex, 'sqlite', filter, boundary, n).clearSelect().select('ts_us', 'id').whereRaw(`${LATENCY_BIN_SQL} = ?`, [bin]).toSQL());
   }
-  const sql = `${parts.map((p) => `SELECT * FROM (${p.sql})`).join(' UNION ALL ')} ORDER BY ts_us DESC, id DESC LIMIT ?`;
+  // Each bin yields the (time, id) of its newest matches; only the page's own rows are read whole.
+  const newest = `${parts.map((p) => `SELECT * FROM (${p.sql})`).join(' UNION ALL ')} ORDER BY ts_us DESC, id DESC LIMIT ?`;
+  const sql = `SELECT * FROM logs WHERE id IN (SELECT id FROM (${newest})) ORDER BY ts_us DESC, id DESC`;
   return (await knex.raw(sql, [...parts.flatMap((p) => p.bindings), n])) as LogRow[];
 }
 
@@ -167,7 +200,7 @@ export async function explainListLogs(knex: Knex, dialect: Dialect, filter: LogF
     await explain(knex, dialect, pageQuery(knex, dialect, filter, limit, decoded).whereRaw('(ts_us, id) >= (?, ?)', boundary)),
     dialect === 'sqlite' ? '(then by latency: each bin of the bounds in time order, merged; the lowest bin shown)' : '(then by latency, an hour back, then longer windows)',
     await explain(knex, dialect, dialect === 'sqlite'
-      ? byLatency(knex, dialect, filter, boundary, limit + 1).whereRaw(`${LATENCY_BIN_SQL} = ${LATENCY_BIN_OF_PARAM}`, [filter.minLatencyMs ?? 0])
+      ? byLatency(knex, dialect, filter, boundary, limit + 1).clearSelect().select('ts_us', 'id').whereRaw(`${LATENCY_BIN_SQL} = ${LATENCY_BIN_OF_PARAM}`, [filter.minLatencyMs ?? 0])
       : byLatency(knex, dialect, filter, boundary, limit + 1).where('ts_us', '>=', 0).where('ts_us', '<=', boundary[0])),
   ].join('\n');
 }
