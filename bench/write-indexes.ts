@@ -3,7 +3,8 @@
  * in-process worker's driver): the overhead benchmark's rows (two endpoints, one company, random
  * trace ids, small bodies) in 290-row batches after BENCH_WRITE_PRELOAD rows, with every index,
  * and with one derived index dropped at a time. Dropping what the app needs is only done here,
- * to price it. Medians of BENCH_ROUNDS rounds, each on a fresh file.
+ * to price it. Medians of BENCH_ROUNDS rounds, each on a fresh file. BENCH_WRITE_VARIANTS picks
+ * variants by number (1 = every index), e.g. `1,3`.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../src/store';
 import type { AuditRecord } from '../src/record/types';
+import { LATENCY_BIN_SQL } from '../src/store/sqlite-indexes';
 import { fmt, median, SQLITE_FILTER_INDEXES, table } from './lib';
 
 const ROWS = Number(process.env.BENCH_WRITE_ROWS ?? 20_000);
@@ -24,6 +26,7 @@ const SINGLE_TABLES = ['DROP VIEW logs_search_all', 'DROP VIEW logs_ids_all', 'D
 const VARIANTS: Array<[string, string[]]> = [
   ['every index (what the pipeline writes)', []],
   ['without the latency-bin index', ['DROP INDEX logs_latency_bin_ts']],
+  ["with migration 010's latency-bin index (013 added latency_ms and company_id)", ['DROP INDEX logs_latency_bin_ts', `CREATE INDEX logs_latency_bin_ts ON logs (${LATENCY_BIN_SQL}, ts_us, id)`]],
   ['without the id token table (logs_ids)', [...SINGLE_TABLES, 'DROP TABLE logs_ids']],
   ['without the trigram table (logs_search)', [...SINGLE_TABLES, 'DROP TABLE logs_search']],
   ['without either FTS5 table', [...SINGLE_TABLES, 'DROP TABLE logs_ids', 'DROP TABLE logs_search']],
@@ -65,10 +68,12 @@ async function measure(ddl: string[]): Promise<number> {
 }
 
 export async function run(): Promise<string> {
-  const samples = new Map<string, number[]>(VARIANTS.map(([name]) => [name, []]));
+  const picked = process.env.BENCH_WRITE_VARIANTS?.split(',').map(Number);
+  const variants = picked ? VARIANTS.filter((_, i) => i === 0 || picked.includes(i + 1)) : VARIANTS;
+  const samples = new Map<string, number[]>(variants.map(([name]) => [name, []]));
   for (let round = 1; round <= ROUNDS; round++) {
     // Interleaved: the machine's drift falls on every variant alike.
-    for (const [name, ddl] of VARIANTS) {
+    for (const [name, ddl] of variants) {
       process.stderr.write(`write-indexes: round ${round}/${ROUNDS}, ${name}\n`);
       samples.get(name)!.push(await measure(ddl));
     }
@@ -80,7 +85,7 @@ export async function run(): Promise<string> {
     `\`npm run bench -- write-indexes\` — better-sqlite3 \`insertBatch\`, ${fmt(ROWS)} rows of the overhead benchmark's shape in ${BATCH}-row`,
     `batches after ${fmt(PRELOAD)} rows already stored (BENCH_WRITE_ROWS, BENCH_WRITE_PRELOAD, BENCH_WRITE_BATCH), medians of ${ROUNDS} interleaved rounds:`,
     '',
-    table(['variant', 'µs per row', 'vs every index'], VARIANTS.map(([name]) => {
+    table(['variant', 'µs per row', 'vs every index'], variants.map(([name]) => {
       const us = median(samples.get(name)!);
       return [name, fmt(us, 1), `${fmt(us / all, 2)}×`];
     })),
