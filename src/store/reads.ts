@@ -194,14 +194,16 @@ export async function listLogs(knex: Knex, dialect: Dialect, filter: LogFilter, 
 export async function explainListLogs(knex: Knex, dialect: Dialect, filter: LogFilter, limit = 50, cursor?: string): Promise<string> {
   const decoded = cursor ? decodeCursor(cursor) : undefined;
   if (!hasLatencyBound(filter)) return explain(knex, dialect, pageQuery(knex, dialect, filter, limit, decoded));
-  const boundary = [decoded?.ts ?? Number.MAX_SAFE_INTEGER, decoded?.id ?? 0];
+  // PostgreSQL's walk starts an hour before the newest rows (latencyPage); shown from there.
+  const walkFromUs = dialect === 'postgres' ? await walkStartUs(knex, filter, decoded) : undefined;
+  const boundary = walkFromUs !== undefined ? [walkFromUs, 0] : [decoded?.ts ?? Number.MAX_SAFE_INTEGER, decoded?.id ?? 0];
   return [
     `(newest ${LATENCY_WALK_ROWS} rows in time order)`,
-    await explain(knex, dialect, pageQuery(knex, dialect, filter, limit, decoded).whereRaw('(ts_us, id) >= (?, ?)', boundary)),
-    dialect === 'sqlite' ? '(then by latency: each bin of the bounds in time order, merged; the lowest bin shown)' : '(then by latency, an hour back, then longer windows)',
+    await explain(knex, dialect, pageQuery(knex, dialect, filter, limit, decoded).whereRaw('(ts_us, id) >= (?, ?)', boundary).where('ts_us', '>=', boundary[0])),
+    dialect === 'sqlite' ? '(then by latency: each bin of the bounds in time order, merged; the lowest bin shown)' : '(then by latency, the hour before the walk, then longer windows; the first shown)',
     await explain(knex, dialect, dialect === 'sqlite'
       ? byLatency(knex, dialect, filter, boundary, limit + 1).clearSelect().select('ts_us', 'id').whereRaw(`${LATENCY_BIN_SQL} = ${LATENCY_BIN_OF_PARAM}`, [filter.minLatencyMs ?? 0])
-      : byLatency(knex, dialect, filter, boundary, limit + 1).where('ts_us', '>=', 0).where('ts_us', '<=', boundary[0])),
+      : byLatency(knex, dialect, filter, boundary, limit + 1).where('ts_us', '>=', boundary[0] - HOUR_US).where('ts_us', '<=', boundary[0])),
   ].join('\n');
 }
 
