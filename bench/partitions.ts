@@ -6,6 +6,7 @@
  */
 import type { SqlStore } from '../src/store';
 import { MIGRATION_CONFIG } from '../src/store/migrations';
+import { createRollupTable, LEVELS } from '../src/store/rollups';
 import { purgeOlderThan } from '../src/store/retention';
 import { COLUMNS, rowSql } from './preload';
 import { fmt, freshStore, pgReachable, table } from './lib';
@@ -15,11 +16,16 @@ const DAY_MS = 86_400_000;
 const DAYS = 10;
 const END_MS = Date.UTC(2026, 10, 1);
 
-/** A store migrated to 004 (unpartitioned) holding ROWS generated rows over DAYS days. */
+/**
+ * A store migrated to 004 (unpartitioned) holding ROWS generated rows over DAYS days, with the
+ * rollup tables of 006 and 011 made empty beside it: a purge keeps them up to date as it does
+ * today, so their upkeep is timed (their values, negative counts here, are not read).
+ */
 async function unpartitioned(): Promise<{ store: SqlStore; dispose(): Promise<void> }> {
   const s = await freshStore('postgres');
   await s.store.rollbackAll();
   for (let i = 0; i < 4; i++) await s.store.raw.migrate.up(MIGRATION_CONFIG);
+  for (const level of LEVELS) await createRollupTable(s.store.raw, 'postgres', level);
   const startUs = (END_MS - DAYS * DAY_MS) * 1000;
   const stepUs = Math.floor((DAYS * DAY_MS * 1000) / ROWS);
   for (let from = 0; from < ROWS; from += 1_000_000) {
@@ -49,7 +55,8 @@ export async function run(): Promise<string> {
   try {
     deleteSeconds = await seconds(() => purgeOlderThan(a.store.raw, 'postgres', firstDayEnd * 1000, 5000));
     remaining = await a.store.countLogs({});
-    migrateSeconds = await seconds(() => a.store.migrate());
+    // Migration 005 alone (the later ones build the rollups and search indexes: not its cost).
+    migrateSeconds = await seconds(() => a.store.raw.migrate.up(MIGRATION_CONFIG));
   } finally {
     await a.dispose();
   }
@@ -59,7 +66,7 @@ export async function run(): Promise<string> {
   let dropSeconds: number;
   let plan: string;
   try {
-    await b.store.migrate();
+    await b.store.raw.migrate.up(MIGRATION_CONFIG);
     await b.store.raw.raw('ANALYZE logs');
     dropSeconds = await seconds(() => purgeOlderThan(b.store.raw, 'postgres', firstDayEnd * 1000, 5000));
     plan = await b.store.explainListLogs({ from: END_MS - 2 * DAY_MS, to: END_MS - DAY_MS, endpoints: ['/v1/charges'] });
