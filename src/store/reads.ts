@@ -122,6 +122,8 @@ async function olderByLatencyBins(knex: Knex, filter: LogFilter, boundary: numbe
   )) as Array<{ lo: number; hi: number; top: number | null }>;
   if (bins.top === null) return [];
   const hi = filter.maxLatencyMs === undefined ? Number(bins.top) : Math.min(Number(bins.hi), Number(bins.top));
+  // A lower bound above every latency stored: no bin to read.
+  if (Number(bins.lo) > hi) return [];
   const parts: Array<{ sql: string; bindings: readonly Knex.Value[] }> = [];
   for (let bin = Number(bins.lo); bin <= hi; bin++) {
     parts.push(byLatency(knex, 'sqlite', filter, boundary, n).clearSelect().select('ts_us', 'id').whereRaw(`${LATENCY_BIN_SQL} = ?`, [bin]).toSQL());
