@@ -112,6 +112,9 @@ function classSums(level: RollupLevel): string {
 /** Rows per status class 1…5 of raw rows grouped in SQL. */
 const rawClassSums = [1, 2, 3, 4, 5].map((c) => `SUM(CASE WHEN status_class = ${c} THEN 1 ELSE 0 END) AS c${c}`).join(', ');
 
+/** Raw ranges up to a day long list their rows' latency bins per cell (readCells). */
+const listed = (r: Range): boolean => (r.hi ?? Date.now() * 1000) - r.lo <= DAY_US;
+
 /** The latency bins of a group's rows, comma-separated. */
 function binList(dialect: Dialect): string {
   return dialect === 'postgres' ? `string_agg((${binSql(dialect)})::text, ',')` : `group_concat(${binSql(dialect)})`;
@@ -168,12 +171,16 @@ export async function readCells(knex: Knex, dialect: Dialect, filter: LogFilter,
       .modify((qb) => {
         if (r.hi !== null) qb.where('ts_us', '<', r.hi);
       })
-      // One result row per cell, its rows' latency bins as a list: a tenth of the result rows
-      // that grouping by class and bin too would return, at the density of a busy API.
-      .select(knex.raw(`${tExpr} AS t`, [originUs, keyUs]), 'endpoint', 'method', knex.raw(`${rawClassSums}, ${binList(dialect)} AS bins`))
+      // Edges: one result row per cell, its rows' latency bins as a list (a tenth of the result
+      // rows of grouping by bin too, at the density of a busy API). A longer range (a window
+      // read wholly from the rows) is grouped by bin too: its lists would hold every row.
+      .select(knex.raw(`${tExpr} AS t`, [originUs, keyUs]), 'endpoint', 'method')
+      .modify((qb) => {
+        if (listed(r)) qb.select(knex.raw(`${rawClassSums}, ${binList(dialect)} AS bins`)).groupByRaw('1, 2, 3');
+        else qb.select(knex.raw(`${binSql(dialect)} AS bin, ${rawClassSums}`)).groupByRaw('1, 2, 3, 4');
+      })
       .count('* as n')
-      .max('ts_us as last_us')
-      .groupByRaw('1, 2, 3')) as Array<Record<string, unknown>>;
+      .max('ts_us as last_us')) as Array<Record<string, unknown>>;
     for (const row of rows) {
       const c = cell(Number(row.t), String(row.endpoint), String(row.method));
       const n = Number(row.n);
@@ -186,7 +193,8 @@ export async function readCells(knex: Knex, dialect: Dialect, filter: LogFilter,
       c.n += n;
       c.classes[0] += n - classified;
       c.lastUs = Math.max(c.lastUs, Number(row.last_us));
-      for (const bin of String(row.bins).split(',')) c.hist[Number(bin)]++;
+      if (row.bins === undefined) c.hist[Number(row.bin)] += n;
+      else for (const bin of String(row.bins).split(',')) c.hist[Number(bin)]++;
     }
   }
   return cells;
