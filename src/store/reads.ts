@@ -36,12 +36,13 @@ async function latencyPage(knex: Knex, dialect: Dialect, filter: LogFilter, limi
   // query names its time range and the planner skips the other partitions (planning a query
   // over every partition costs more than running it: docs/storage.md).
   const walkFromUs = dialect === 'postgres' ? await walkStartUs(knex, filter, cursor) : undefined;
-  const bounded = (qb: Knex.QueryBuilder): void => {
-    if (walkFromUs !== undefined) qb.where('ts_us', '>=', walkFromUs);
-    if (walkFromUs !== undefined && cursor) qb.where('ts_us', '<=', cursor.ts);
+  // The time range of a query, stated beside the keyset bound that implies it.
+  const since = (fromUs: number | undefined) => (qb: Knex.QueryBuilder): void => {
+    if (fromUs !== undefined) qb.where('ts_us', '>=', fromUs);
+    if (cursor) qb.where('ts_us', '<=', cursor.ts);
   };
   const edge = (await pageQuery(knex, dialect, others, 0, cursor).clearSelect().clearOrder()
-    .modify(bounded)
+    .modify(since(walkFromUs))
     .select('ts_us', 'id')
     .orderBy([{ column: 'ts_us', order: 'desc' }, { column: 'id', order: 'desc' }])
     .offset(LATENCY_WALK_ROWS - 1)
@@ -51,7 +52,7 @@ async function latencyPage(knex: Knex, dialect: Dialect, filter: LogFilter, limi
   // Fewer rows than the walk's since walkFromUs: the walk takes them all.
   const boundary = edge ? [Number(edge.ts_us), Number(edge.id)] : [walkFromUs as number, 0];
   const recent = (await pageQuery(knex, dialect, filter, limit, cursor).whereRaw('(ts_us, id) >= (?, ?)', boundary)
-    .where('ts_us', '>=', boundary[0]).modify(bounded)) as LogRow[];
+    .modify(since(boundary[0]))) as LogRow[];
   if (recent.length > limit) return recent;
   const rest = limit + 1 - recent.length;
   const older = dialect === 'sqlite' ? await olderByLatencyBins(knex, filter, boundary, rest) : await olderByLatencyWindows(knex, filter, boundary, rest);
@@ -125,13 +126,16 @@ async function olderByLatencyBins(knex: Knex, filter: LogFilter, boundary: numbe
   // A lower bound above every latency stored: no bin to read.
   if (Number(bins.lo) > hi) return [];
   const parts: Array<{ sql: string; bindings: readonly Knex.Value[] }> = [];
-  for (let bin = Number(bins.lo); bin <= hi; bin++) {
-    parts.push(byLatency(knex, 'sqlite', filter, boundary, n).clearSelect().select('ts_us', 'id').whereRaw(`${LATENCY_BIN_SQL} = ?`, [bin]).toSQL());
-  }
+  for (let bin = Number(bins.lo); bin <= hi; bin++) parts.push(binMatches(knex, filter, boundary, n).whereRaw(`${LATENCY_BIN_SQL} = ?`, [bin]).toSQL());
   // Each bin yields the (time, id) of its newest matches; only the page's own rows are read whole.
   const newest = `${parts.map((p) => `SELECT * FROM (${p.sql})`).join(' UNION ALL ')} ORDER BY ts_us DESC, id DESC LIMIT ?`;
   const sql = `SELECT * FROM logs WHERE id IN (SELECT id FROM (${newest})) ORDER BY ts_us DESC, id DESC`;
   return (await knex.raw(sql, [...parts.flatMap((p) => p.bindings), n])) as LogRow[];
+}
+
+/** SQLite: the (time, id) of a bin's newest matches older than `boundary`; the caller names the bin. */
+function binMatches(knex: Knex, filter: LogFilter, boundary: number[], n: number): Knex.QueryBuilder {
+  return byLatency(knex, 'sqlite', filter, boundary, n).clearSelect().select('ts_us', 'id');
 }
 
 /**
@@ -204,7 +208,7 @@ export async function explainListLogs(knex: Knex, dialect: Dialect, filter: LogF
     await explain(knex, dialect, pageQuery(knex, dialect, filter, limit, decoded).whereRaw('(ts_us, id) >= (?, ?)', boundary).where('ts_us', '>=', boundary[0])),
     dialect === 'sqlite' ? '(then by latency: each bin of the bounds in time order, merged; the lowest bin shown)' : '(then by latency, the hour before the walk, then longer windows; the first shown)',
     await explain(knex, dialect, dialect === 'sqlite'
-      ? byLatency(knex, dialect, filter, boundary, limit + 1).clearSelect().select('ts_us', 'id').whereRaw(`${LATENCY_BIN_SQL} = ${LATENCY_BIN_OF_PARAM}`, [filter.minLatencyMs ?? 0])
+      ? binMatches(knex, filter, boundary, limit + 1).whereRaw(`${LATENCY_BIN_SQL} = ${LATENCY_BIN_OF_PARAM}`, [filter.minLatencyMs ?? 0])
       : byLatency(knex, dialect, filter, boundary, limit + 1).where('ts_us', '>=', boundary[0] - HOUR_US).where('ts_us', '<=', boundary[0])),
   ].join('\n');
 }

@@ -26,14 +26,6 @@ const YIELD_MS = 2;
 const SQLITE_REST = 4;
 
 /**
- * Called inside the transaction that removes the rows of a range, before they go: the one
- * place where data derived from those rows (the rollups) is removed with them.
- */
-export async function onRangeRemoved(trx: Knex.Transaction, dialect: Dialect, range: RemovedRange): Promise<void> {
-  await removeRangeFromRollups(trx, dialect, range.fromUs, range.toUs);
-}
-
-/**
  * Deletes the rows of a range in time-ordered batches: each batch is the time range [start,
  * start time of the batch+1-th oldest row) read from the ts index, so it holds at most `batch`
  * rows (more only when a concurrent writer adds late spans to it), and its own transaction
@@ -82,7 +74,8 @@ async function dropPartition(knex: Knex, dialect: Dialect, p: PartitionRange): P
     // deadlocking (40P01) with the purge.
     await trx.raw('LOCK TABLE logs IN ACCESS EXCLUSIVE MODE');
     const { rows } = (await trx.raw(`SELECT count(*) AS n FROM ${p.name}`)) as { rows: Array<{ n: string }> };
-    await onRangeRemoved(trx, dialect, { fromUs: p.fromUs, toUs: p.toUs });
+    // No writer can add to the day under this lock: its buckets are taken out of the rollups whole.
+    await removeRangeFromRollups(trx, dialect, p.fromUs, p.toUs);
     await trx.raw(`DROP TABLE ${p.name}`);
     return Number(rows[0].n);
   });
